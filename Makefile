@@ -1,0 +1,59 @@
+# flightsw — every entry point a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Debian packages for cross builds and emulation (see DEVELOPERS.md).
+SYSTEM_PACKAGES := gcc make python3-venv python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi \
+                   qemu-system-arm qemu-user gcc-aarch64-linux-gnu
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+C_SOURCES := $(wildcard csrc/attitude/*.c csrc/attitude/*.h)
+SECONDS ?= 60
+
+.PHONY: help setup test demo bench lint cross fuzz system-deps clean
+
+help:
+	@echo "make demo         set up and run the main job"
+	@echo "make test         set up and run the test suite"
+	@echo "make bench        benchmarks against peer implementations, with ratios"
+	@echo "make lint         ruff and mypy"
+	@echo "make cross        build the attitude core for aarch64 and Cortex-M4F, run the aarch64 test under qemu"
+	@echo "make fuzz         fuzz the CCSDS decoders for SECONDS (default $(SECONDS))"
+	@echo "make system-deps  install the Debian packages for cross builds and emulation"
+
+setup: $(VENV)/.installed
+
+# Re-install (which recompiles the cffi extensions) whenever the C core or its build script changes.
+$(VENV)/.installed: pyproject.toml setup.py flightsw/adcs/_build.py $(C_SOURCES)
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/flightsw demo
+
+bench: setup
+	$(BIN)/python bench/attitude.py
+	$(BIN)/python bench/ccsds.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy flightsw
+
+cross:
+	$(MAKE) -C csrc/attitude cross
+
+fuzz: setup
+	$(BIN)/python -m flightsw.ccsds.fuzz --seconds $(SECONDS)
+
+system-deps:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)
+
+clean:
+	rm -rf $(VENV) build *.egg-info flightsw/adcs/_attitude_*.so flightsw/adcs/_attitude_*.c
+	$(MAKE) -C csrc/attitude clean

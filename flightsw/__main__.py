@@ -1,0 +1,3 @@
+from flightsw.cli import main
+
+raise SystemExit(main())
