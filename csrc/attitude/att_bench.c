@@ -1,0 +1,392 @@
+/* att_bench.c - the 9-axis bench profile (gyro + accelerometer + magnetometer, East-North-Up, z up) and the
+ * batch entry point.
+ *
+ * Per sample: gyro propagation; accelerometer as "up" with a sigma inflated by | |a| - g | and by the body rate,
+ * rejected beyond a relative norm error; magnetometer checked against a learned field norm and dip angle,
+ * used as a heading-only correction (innovation and gain about the vertical); rest detection feeding a
+ * zero-rate bias update. Causal: every decision uses the current and past samples only.
+ */
+#include <string.h>
+#include "att_internal.h"
+#include "att_mekf_internal.h"
+
+static att_real lp_alpha(att_real dt, att_real tau)
+{
+    return dt / (tau + dt);
+}
+
+static att_real clamp1(att_real x)
+{
+    if (x > ATT_C(1.0)) {
+        return ATT_C(1.0);
+    }
+    if (x < ATT_C(-1.0)) {
+        return ATT_C(-1.0);
+    }
+    return x;
+}
+
+/* First attitude from the accelerometer (tilt) and, when usable, the magnetometer (heading). */
+static void init_from_sensors(const att_mekf_params *p, att_mekf_state *s, const att_real au[3],
+                              const att_real *mu)
+{
+    static const att_real up[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
+    static const att_real north[3] = {ATT_C(0.0), ATT_C(1.0), ATT_C(0.0)};
+    att_real q[4], F[9], cov[9];
+    att_real sig_h = p->init_sigma_att;
+    int r, c;
+    int have_mag = 0;
+    if (mu != NULL) {
+        att_real cr[3];
+        att_cross3(au, mu, cr);
+        if (att_norm3(cr) > ATT_C(0.1) && att_triad(au, up, mu, north, q) == ATT_OK) {
+            have_mag = 1;
+            sig_h = p->mag_sigma / att_norm3(cr);
+        }
+    }
+    if (!have_mag) {
+        /* shortest rotation taking the measured up (body) onto the reference up */
+        att_real d = au[2];
+        if (d > ATT_C(-0.999999)) {
+            q[0] = ATT_C(1.0) + d;
+            q[1] = au[1];   /* au x up = (au_y, -au_x, 0) */
+            q[2] = -au[0];
+            q[3] = ATT_C(0.0);
+        } else {
+            q[0] = ATT_C(0.0);
+            q[1] = ATT_C(1.0);
+            q[2] = ATT_C(0.0);
+            q[3] = ATT_C(0.0);
+        }
+        att_qnorm_raw(q);
+    }
+    /* information: tilt from the accelerometer, heading about the body vertical au */
+    for (r = 0; r < 3; ++r) {
+        for (c = 0; c < 3; ++c) {
+            att_real id = (r == c) ? ATT_C(1.0) : ATT_C(0.0);
+            F[r * 3 + c] = (id - au[r] * au[c]) / (p->acc_sigma * p->acc_sigma) +
+                           au[r] * au[c] / (sig_h * sig_h);
+        }
+    }
+    (void)att_inv3_spd(F, cov);
+    att_mekf_set_att_raw(s, q, cov);
+}
+
+static void rest_detect(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], const att_real *acc,
+                        att_real dt)
+{
+    int i;
+    int still = 1;
+    if (!s->rest_lp_init) {
+        for (i = 0; i < 3; ++i) {
+            s->rest_gyr_lp[i] = gyr[i];
+            s->rest_acc_lp[i] = (acc != NULL) ? acc[i] : ATT_C(0.0);
+        }
+        s->rest_lp_init = 1;
+        s->rest_time = ATT_C(0.0);
+        return;
+    }
+    {
+        att_real a = lp_alpha(dt, p->rest_lp_tau);
+        att_real dg[3], da[3];
+        for (i = 0; i < 3; ++i) {
+            s->rest_gyr_lp[i] += a * (gyr[i] - s->rest_gyr_lp[i]);
+            dg[i] = gyr[i] - s->rest_gyr_lp[i];
+            if (ATT_FABS(s->rest_gyr_lp[i]) > p->max_bias) {
+                still = 0;
+            }
+        }
+        if (att_norm3(dg) > p->rest_gyr_thresh) {
+            still = 0;
+        }
+        if (acc != NULL) {
+            for (i = 0; i < 3; ++i) {
+                s->rest_acc_lp[i] += a * (acc[i] - s->rest_acc_lp[i]);
+                da[i] = acc[i] - s->rest_acc_lp[i];
+            }
+            if (att_norm3(da) > p->rest_acc_thresh) {
+                still = 0;
+            }
+        }
+    }
+    if (still) {
+        s->rest_time += dt;
+    } else {
+        s->rest_time = ATT_C(0.0);
+    }
+}
+
+static att_status acc_update(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                             const att_real acc[3], att_real dt)
+{
+    static const att_real up[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
+    att_real au[3], w[3];
+    att_real an = att_norm3(acc);
+    att_real dev = ATT_FABS(an - p->gravity) / p->gravity;
+    att_real sigma, devm;
+    int i;
+    s->acc_lp_dev += lp_alpha(dt, p->acc_lp_tau) * (dev - s->acc_lp_dev);
+    if (dev > p->acc_reject_norm) {
+        s->counters.rejected[ATT_MEAS_ACC]++;
+        return ATT_OK;
+    }
+    for (i = 0; i < 3; ++i) {
+        au[i] = acc[i] / an;
+        w[i] = gyr[i] - s->bias[i];
+    }
+    devm = (dev > s->acc_lp_dev) ? dev : s->acc_lp_dev;
+    sigma = p->acc_sigma + p->acc_sigma_norm_gain * devm + p->acc_sigma_rate_gain * att_norm3(w);
+    if (sigma > ATT_C(1.5) * p->acc_sigma) {
+        s->counters.acc_deweighted++;
+    }
+    {
+        att_status st = att_mekf_vector_raw(p, s, au, up, sigma, ATT_MEAS_ACC);
+        return (st == ATT_REJECTED) ? ATT_OK : st;
+    }
+}
+
+static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const att_real mag[3], att_real dt)
+{
+    static const att_real ez[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
+    att_real mn = att_norm3(mag);
+    att_real mu[3], ub[3], mr[3];
+    att_real dip, sigma;
+    int disturbed;
+    int i;
+    att_status st;
+    for (i = 0; i < 3; ++i) {
+        mu[i] = mag[i] / mn;
+    }
+    att_qrot_inv_raw(s->q, ez, ub); /* reference up in the body frame */
+    dip = ATT_ASIN(clamp1(-att_dot3(mu, ub)));
+    if (!(s->mag_norm > ATT_C(0.0))) {
+        s->mag_norm = mn;
+        if (p->mag_learn) {
+            s->mag_dip = dip;
+        }
+    }
+    disturbed = (ATT_FABS(mn - s->mag_norm) > p->mag_reject_norm * s->mag_norm) ||
+                (ATT_FABS(dip - s->mag_dip) > p->mag_reject_dip);
+    sigma = p->mag_sigma;
+    if (disturbed) {
+        s->counters.mag_disturbed++;
+        s->mag_dist_time += dt;
+        if (s->mag_dist_time < p->mag_dist_timeout) {
+            s->counters.rejected[ATT_MEAS_MAG]++;
+            return ATT_OK;
+        }
+        /* a lasting new field: accept it as the new reference, with a wider sigma this once */
+        s->mag_norm = mn;
+        s->mag_dip = dip;
+        s->mag_dist_time = ATT_C(0.0);
+        sigma = p->mag_sigma_dist;
+    } else {
+        s->mag_dist_time = ATT_C(0.0);
+        if (p->mag_learn) {
+            att_real a = lp_alpha(dt, p->mag_learn_tau);
+            s->mag_norm += a * (mn - s->mag_norm);
+            s->mag_dip += a * (dip - s->mag_dip);
+        }
+    }
+    if (p->mag_heading_only) {
+        att_real hx, hy, hn, y, H[6], R;
+        att_qrot_raw(s->q, mu, mr);
+        hx = mr[0];
+        hy = mr[1];
+        hn = ATT_SQRT(hx * hx + hy * hy);
+        if (hn < ATT_C(0.1)) {
+            s->counters.rejected[ATT_MEAS_MAG]++;
+            return ATT_OK;
+        }
+        y = ATT_ATAN2(hx, hy);
+        for (i = 0; i < 3; ++i) {
+            H[i] = ub[i];
+            H[i + 3] = ATT_C(0.0);
+        }
+        R = (sigma / hn) * (sigma / hn);
+        st = att_mekf_kf_update(p, s, 1, H, &y, &R, p->gate_heading, ub);
+        if (st == ATT_OK) {
+            s->counters.accepted[ATT_MEAS_MAG]++;
+        } else if (st == ATT_REJECTED) {
+            s->counters.rejected[ATT_MEAS_MAG]++;
+            st = ATT_OK;
+        }
+        return st;
+    }
+    {
+        att_real ref[3];
+        ref[0] = ATT_C(0.0);
+        ref[1] = ATT_COS(s->mag_dip);
+        ref[2] = -ATT_SIN(s->mag_dip);
+        st = att_mekf_vector_raw(p, s, mu, ref, sigma, ATT_MEAS_MAG);
+        return (st == ATT_REJECTED) ? ATT_OK : st;
+    }
+}
+
+static att_status step_raw(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                           const att_real *acc, const att_real *mag, att_real dt)
+{
+    att_status st;
+    int fresh = 0;
+    if (!s->initialised) {
+        if (acc != NULL) {
+            att_real au[3], mu[3];
+            (void)att_unit3(acc, au);
+            if (mag != NULL) {
+                (void)att_unit3(mag, mu);
+            }
+            init_from_sensors(p, s, au, (mag != NULL) ? mu : NULL);
+            fresh = 1;
+        } else {
+            att_mekf_propagate_raw(p, s, gyr, dt);
+        }
+    } else {
+        att_mekf_propagate_raw(p, s, gyr, dt);
+    }
+    if (p->rest_enable) {
+        rest_detect(p, s, gyr, acc, dt);
+    }
+    if (!s->initialised) {
+        return ATT_OK;
+    }
+    if (acc != NULL) {
+        if (fresh) {
+            att_real an = att_norm3(acc);
+            s->acc_lp_dev = ATT_FABS(an - p->gravity) / p->gravity;
+        } else {
+            st = acc_update(p, s, gyr, acc, dt);
+            if (st != ATT_OK) {
+                return st;
+            }
+        }
+    }
+    if (mag != NULL) {
+        if (fresh) {
+            /* learn the field from the first sample; heading already set by the initialisation */
+            att_real mu[3], ub[3];
+            static const att_real ez[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
+            att_real mn = att_norm3(mag);
+            int i;
+            for (i = 0; i < 3; ++i) {
+                mu[i] = mag[i] / mn;
+            }
+            att_qrot_inv_raw(s->q, ez, ub);
+            if (!(s->mag_norm > ATT_C(0.0))) {
+                s->mag_norm = mn;
+            }
+            if (p->mag_learn) {
+                s->mag_dip = ATT_ASIN(clamp1(-att_dot3(mu, ub)));
+            }
+        } else {
+            st = mag_update(p, s, mag, dt);
+            if (st != ATT_OK) {
+                return st;
+            }
+        }
+    }
+    if (p->rest_enable && !fresh && s->rest_time >= p->rest_time) {
+        s->counters.rest_samples++;
+        st = att_mekf_rest_raw(p, s, gyr, p->rest_sigma);
+        if (st != ATT_OK) {
+            return st;
+        }
+    }
+    if (!att_finite_n(s->q, 4) || !att_finite_n(s->P, 36) || !att_finite_n(s->bias, 3)) {
+        return ATT_ERR_NUMERIC;
+    }
+    return ATT_OK;
+}
+
+static att_status check_sample(const att_real gyr[3], const att_real *acc, const att_real *mag)
+{
+    if (!att_finite_n(gyr, 3) || (acc != NULL && !att_finite_n(acc, 3)) || (mag != NULL && !att_finite_n(mag, 3))) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if ((acc != NULL && !(att_norm3(acc) > ATT_TINY)) || (mag != NULL && !(att_norm3(mag) > ATT_TINY))) {
+        return ATT_ERR_ZERO_NORM;
+    }
+    return ATT_OK;
+}
+
+att_status att_mekf_step(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                         const att_real *acc, const att_real *mag, att_real dt)
+{
+    att_mekf_state w;
+    att_status st;
+    if (p == NULL || s == NULL || gyr == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!ATT_ISFINITE(dt)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!att_check_dt(p, dt)) {
+        return ATT_ERR_BAD_DT;
+    }
+    st = check_sample(gyr, acc, mag);
+    if (st != ATT_OK) {
+        return st;
+    }
+    w = *s;
+    st = step_raw(p, &w, gyr, acc, mag, dt);
+    if (st != ATT_OK) {
+        return st;
+    }
+    *s = w;
+    return ATT_OK;
+}
+
+att_status att_mekf_batch(const att_mekf_params *p, att_mekf_state *s, size_t n, const att_real *gyr,
+                          const att_real *acc, const att_real *mag, att_real dt, att_real *q_out,
+                          att_real *cov_out, size_t *n_done)
+{
+    att_mekf_state w;
+    att_status st;
+    size_t k;
+    int i;
+    if (n_done != NULL) {
+        *n_done = 0;
+    }
+    if (p == NULL || s == NULL || gyr == NULL || q_out == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!ATT_ISFINITE(dt)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!att_check_dt(p, dt)) {
+        return ATT_ERR_BAD_DT;
+    }
+    for (k = 0; k < n; ++k) {
+        const att_real *a = (acc != NULL) ? acc + 3 * k : NULL;
+        const att_real *m = (mag != NULL) ? mag + 3 * k : NULL;
+        st = check_sample(gyr + 3 * k, a, m);
+        if (st != ATT_OK) {
+            return st;
+        }
+        w = *s;
+        st = step_raw(p, &w, gyr + 3 * k, a, m, dt);
+        if (st != ATT_OK) {
+            return st;
+        }
+        *s = w;
+        for (i = 0; i < 4; ++i) {
+            q_out[4 * k + (size_t)i] = s->q[i];
+        }
+        if (cov_out != NULL) {
+            for (i = 0; i < 36; ++i) {
+                cov_out[36 * k + (size_t)i] = s->P[i];
+            }
+        }
+        if (n_done != NULL) {
+            *n_done = k + 1;
+        }
+    }
+    return ATT_OK;
+}

@@ -1,0 +1,724 @@
+/* att_mekf.c - multiplicative extended Kalman filter (attitude quaternion + gyro bias).
+ *
+ * Error state x = [dtheta, dbias] with q_true = q (x) dq(dtheta) (body-frame error) and bias_true = bias + dbias.
+ * Propagation (Farrenkopf / Markley discrete noise), sequential updates in Joseph form, multiplicative reset.
+ * Every public function works on a copy of the state and commits it only when everything succeeded.
+ */
+#include <string.h>
+#include "att_internal.h"
+#include "att_mekf_internal.h"
+
+att_status att_mekf_params_default(att_mekf_params *p)
+{
+    if (p == NULL) {
+        return ATT_ERR_NULL;
+    }
+    memset(p, 0, sizeof(*p));
+    p->gyro_arw = ATT_C(0.003);            /* rad/sqrt(s)  (0.17 deg/sqrt(s)) */
+    p->gyro_rrw = ATT_C(1e-4);             /* rad/s/sqrt(s) */
+    p->init_sigma_att = ATT_C(1.0);        /* rad */
+    p->init_sigma_bias = ATT_C(0.02);      /* rad/s (about 1 deg/s) */
+    p->max_bias = ATT_C(0.2);              /* rad/s */
+    p->gate_vector = ATT_C(16.0);
+    p->gate_attitude = ATT_C(16.0);
+    p->gate_heading = ATT_C(16.0);
+    p->max_dt = ATT_C(1.0);                /* s */
+    p->gravity = ATT_C(9.81);
+    p->acc_sigma = ATT_C(0.05);
+    p->acc_sigma_norm_gain = ATT_C(2.0);
+    p->acc_sigma_rate_gain = ATT_C(0.2);
+    p->acc_reject_norm = ATT_C(0.25);
+    p->acc_lp_tau = ATT_C(0.5);
+    p->mag_sigma = ATT_C(0.1);
+    p->mag_heading_only = 1;
+    p->mag_learn = 1;
+    p->mag_dip = ATT_C(1.17);              /* about 67 deg (central Europe) */
+    p->mag_norm = ATT_C(0.0);              /* learn */
+    p->mag_learn_tau = ATT_C(20.0);
+    p->mag_reject_norm = ATT_C(0.1);
+    p->mag_reject_dip = ATT_C(0.1);
+    p->mag_sigma_dist = ATT_C(0.3);
+    p->mag_dist_timeout = ATT_C(20.0);
+    p->rest_enable = 1;
+    p->rest_gyr_thresh = ATT_C(0.035);     /* 2 deg/s */
+    p->rest_acc_thresh = ATT_C(0.5);
+    p->rest_time = ATT_C(1.5);
+    p->rest_lp_tau = ATT_C(0.5);
+    p->rest_sigma = ATT_C(0.01);
+    return ATT_OK;
+}
+
+#define POS_FINITE(x) (ATT_ISFINITE(x) && (x) > ATT_C(0.0))
+#define NONNEG_FINITE(x) (ATT_ISFINITE(x) && (x) >= ATT_C(0.0))
+
+att_status att_mekf_params_validate(const att_mekf_params *p)
+{
+    if (p == NULL) {
+        return ATT_ERR_NULL;
+    }
+    if (!POS_FINITE(p->gyro_arw) || !NONNEG_FINITE(p->gyro_rrw) || !POS_FINITE(p->init_sigma_att) ||
+        !POS_FINITE(p->init_sigma_bias) || !POS_FINITE(p->max_bias) || !POS_FINITE(p->gate_vector) ||
+        !POS_FINITE(p->gate_attitude) || !POS_FINITE(p->gate_heading) || !POS_FINITE(p->max_dt) ||
+        !POS_FINITE(p->gravity) || !POS_FINITE(p->acc_sigma) || !NONNEG_FINITE(p->acc_sigma_norm_gain) ||
+        !NONNEG_FINITE(p->acc_sigma_rate_gain) || !POS_FINITE(p->acc_reject_norm) ||
+        !NONNEG_FINITE(p->acc_lp_tau) || !POS_FINITE(p->mag_sigma) || !ATT_ISFINITE(p->mag_dip) ||
+        !NONNEG_FINITE(p->mag_norm) || !POS_FINITE(p->mag_learn_tau) || !POS_FINITE(p->mag_reject_norm) ||
+        !POS_FINITE(p->mag_reject_dip) || !POS_FINITE(p->mag_sigma_dist) || !POS_FINITE(p->mag_dist_timeout) ||
+        !POS_FINITE(p->rest_gyr_thresh) || !POS_FINITE(p->rest_acc_thresh) || !POS_FINITE(p->rest_time) ||
+        !NONNEG_FINITE(p->rest_lp_tau) || !POS_FINITE(p->rest_sigma)) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    if (!(ATT_FABS(p->mag_dip) < ATT_PI / ATT_C(2.0))) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    if ((p->mag_heading_only != 0 && p->mag_heading_only != 1) || (p->mag_learn != 0 && p->mag_learn != 1) ||
+        (p->rest_enable != 0 && p->rest_enable != 1)) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    return ATT_OK;
+}
+
+void att_mekf_reset_raw(const att_mekf_params *p, att_mekf_state *s)
+{
+    int i;
+    memset(s, 0, sizeof(*s));
+    s->q[0] = ATT_C(1.0);
+    for (i = 0; i < 3; ++i) {
+        s->P[i * 7] = ATT_PI * ATT_PI;
+        s->P[(i + 3) * 7] = p->init_sigma_bias * p->init_sigma_bias;
+    }
+    s->mag_norm = p->mag_norm;
+    s->mag_dip = p->mag_dip;
+}
+
+att_status att_mekf_init(const att_mekf_params *p, att_mekf_state *s)
+{
+    att_status st;
+    if (p == NULL || s == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    att_mekf_reset_raw(p, s);
+    return ATT_OK;
+}
+
+/* Set q (unit) and the attitude block of P; cross terms zeroed, bias block kept. */
+void att_mekf_set_att_raw(att_mekf_state *s, const att_real q[4], const att_real cov[9])
+{
+    int r, c;
+    for (r = 0; r < 4; ++r) {
+        s->q[r] = q[r];
+    }
+    for (r = 0; r < 3; ++r) {
+        for (c = 0; c < 3; ++c) {
+            s->P[r * 6 + c] = cov[r * 3 + c];
+            s->P[r * 6 + c + 3] = ATT_C(0.0);
+            s->P[(r + 3) * 6 + c] = ATT_C(0.0);
+        }
+    }
+    s->initialised = 1;
+    s->pending = 0;
+}
+
+att_status att_mekf_set_attitude(const att_mekf_params *p, att_mekf_state *s, const att_real q[4],
+                                 const att_real cov[9])
+{
+    att_real qn[4], cv[9];
+    att_status st;
+    int i;
+    if (p == NULL || s == NULL || q == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    st = att_quat_normalize(q, qn);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (cov != NULL) {
+        if (!att_finite_n(cov, 9)) {
+            return ATT_ERR_NOT_FINITE;
+        }
+        if (!att_is_spd3(cov)) {
+            return ATT_ERR_NOT_POS_DEF;
+        }
+        for (i = 0; i < 9; ++i) {
+            cv[i] = cov[i];
+        }
+    } else {
+        for (i = 0; i < 9; ++i) {
+            cv[i] = ATT_C(0.0);
+        }
+        cv[0] = cv[4] = cv[8] = p->init_sigma_att * p->init_sigma_att;
+    }
+    att_mekf_set_att_raw(s, qn, cv);
+    return ATT_OK;
+}
+
+int att_check_dt(const att_mekf_params *p, att_real dt)
+{
+    return ATT_ISFINITE(dt) && dt > ATT_C(0.0) && dt <= p->max_dt;
+}
+
+/* Propagation on a working copy. */
+void att_mekf_propagate_raw(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], att_real dt)
+{
+    att_real w[3], rv[3], dq[4], qn[4], R[9];
+    att_real Phi[36], T[36], Pn[36];
+    att_real v2 = p->gyro_arw * p->gyro_arw;
+    att_real u2 = p->gyro_rrw * p->gyro_rrw;
+    int i, j, k;
+    w[0] = gyr[0] - s->bias[0];
+    w[1] = gyr[1] - s->bias[1];
+    w[2] = gyr[2] - s->bias[2];
+    rv[0] = w[0] * dt;
+    rv[1] = w[1] * dt;
+    rv[2] = w[2] * dt;
+    att_q_from_rotvec_raw(rv, dq);
+    if (!s->initialised) {
+        if (s->pending) {
+            att_real b[3];
+            att_qrot_inv_raw(dq, s->pend_body, b);
+            s->pend_body[0] = b[0];
+            s->pend_body[1] = b[1];
+            s->pend_body[2] = b[2];
+        }
+        return;
+    }
+    att_qmul_raw(s->q, dq, qn);
+    att_qnorm_raw(qn);
+    /* Phi = [[R(dq)^T, -dt I], [0, I]] */
+    att_q_to_dcm_raw(dq, R);
+    for (i = 0; i < 36; ++i) {
+        Phi[i] = ATT_C(0.0);
+    }
+    for (i = 0; i < 3; ++i) {
+        for (j = 0; j < 3; ++j) {
+            Phi[i * 6 + j] = R[j * 3 + i];
+        }
+        Phi[i * 6 + i + 3] = -dt;
+        Phi[(i + 3) * 6 + i + 3] = ATT_C(1.0);
+    }
+    /* T = Phi P ; Pn = T Phi^T + Q */
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < 6; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 6; ++k) {
+                a += Phi[i * 6 + k] * s->P[k * 6 + j];
+            }
+            T[i * 6 + j] = a;
+        }
+    }
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < 6; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 6; ++k) {
+                a += T[i * 6 + k] * Phi[j * 6 + k];
+            }
+            Pn[i * 6 + j] = a;
+        }
+    }
+    for (i = 0; i < 3; ++i) {
+        Pn[i * 7] += v2 * dt + u2 * dt * dt * dt / ATT_C(3.0);
+        Pn[i * 6 + i + 3] -= ATT_C(0.5) * u2 * dt * dt;
+        Pn[(i + 3) * 6 + i] -= ATT_C(0.5) * u2 * dt * dt;
+        Pn[(i + 3) * 7] += u2 * dt;
+    }
+    att_symmetrize6(Pn);
+    for (i = 0; i < 4; ++i) {
+        s->q[i] = qn[i];
+    }
+    for (i = 0; i < 36; ++i) {
+        s->P[i] = Pn[i];
+    }
+}
+
+att_status att_mekf_propagate(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], att_real dt)
+{
+    att_mekf_state w;
+    att_status st;
+    if (p == NULL || s == NULL || gyr == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!att_finite_n(gyr, 3) || !ATT_ISFINITE(dt)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!att_check_dt(p, dt)) {
+        return ATT_ERR_BAD_DT;
+    }
+    w = *s;
+    att_mekf_propagate_raw(p, &w, gyr, dt);
+    if (!att_finite_n(w.P, 36) || !att_finite_n(w.q, 4)) {
+        return ATT_ERR_NUMERIC;
+    }
+    *s = w;
+    return ATT_OK;
+}
+
+/* Invert an m x m SPD matrix (m <= 6) by Cholesky; 0 if not SPD. */
+static int inv_spd(int m, const att_real *A, att_real *Ainv)
+{
+    att_real L[36], Li[36];
+    int i, j, k;
+    for (i = 0; i < m * m; ++i) {
+        L[i] = ATT_C(0.0);
+        Li[i] = ATT_C(0.0);
+    }
+    for (j = 0; j < m; ++j) {
+        att_real d = A[j * m + j];
+        for (k = 0; k < j; ++k) {
+            d -= L[j * m + k] * L[j * m + k];
+        }
+        if (!(d > ATT_C(0.0))) {
+            return 0;
+        }
+        L[j * m + j] = ATT_SQRT(d);
+        for (i = j + 1; i < m; ++i) {
+            att_real a = A[i * m + j];
+            for (k = 0; k < j; ++k) {
+                a -= L[i * m + k] * L[j * m + k];
+            }
+            L[i * m + j] = a / L[j * m + j];
+        }
+    }
+    /* Li = L^-1 (lower triangular) */
+    for (j = 0; j < m; ++j) {
+        Li[j * m + j] = ATT_C(1.0) / L[j * m + j];
+        for (i = j + 1; i < m; ++i) {
+            att_real a = ATT_C(0.0);
+            for (k = j; k < i; ++k) {
+                a -= L[i * m + k] * Li[k * m + j];
+            }
+            Li[i * m + j] = a / L[i * m + i];
+        }
+    }
+    for (i = 0; i < m; ++i) {
+        for (j = 0; j < m; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = (i > j ? i : j); k < m; ++k) {
+                a += Li[k * m + i] * Li[k * m + j];
+            }
+            if (!ATT_ISFINITE(a)) {
+                return 0;
+            }
+            Ainv[i * m + j] = a;
+        }
+    }
+    return 1;
+}
+
+/* Generic sequential update on a working copy: H (m x 6), innovation y (m), noise R (m x m).
+ * gate <= 0 disables the chi-square test. proj (NULL or a unit vector u in the body frame) replaces the
+ * attitude and bias rows of the gain by u u^T K, so that the update only rotates about u.
+ * Returns ATT_OK, ATT_REJECTED (gate; state untouched) or an error. */
+att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m, const att_real *H,
+                              const att_real *y, const att_real *R, att_real gate, const att_real *proj)
+{
+    att_real PHt[18], S[9], Si[9], K[18], IKH[36], T[36], Pn[36], dx[6], dq[4], qn[4], bn[3];
+    att_real chi2;
+    int i, j, k;
+    /* PHt = P H^T (6 x m) */
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < m; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 6; ++k) {
+                a += s->P[i * 6 + k] * H[j * 6 + k];
+            }
+            PHt[i * m + j] = a;
+        }
+    }
+    /* S = H P H^T + R */
+    for (i = 0; i < m; ++i) {
+        for (j = 0; j < m; ++j) {
+            att_real a = R[i * m + j];
+            for (k = 0; k < 6; ++k) {
+                a += H[i * 6 + k] * PHt[k * m + j];
+            }
+            S[i * m + j] = a;
+        }
+    }
+    for (i = 0; i < m; ++i) {
+        for (j = i + 1; j < m; ++j) {
+            att_real a = ATT_C(0.5) * (S[i * m + j] + S[j * m + i]);
+            S[i * m + j] = a;
+            S[j * m + i] = a;
+        }
+    }
+    if (!inv_spd(m, S, Si)) {
+        return ATT_ERR_SINGULAR;
+    }
+    chi2 = ATT_C(0.0);
+    for (i = 0; i < m; ++i) {
+        for (j = 0; j < m; ++j) {
+            chi2 += y[i] * Si[i * m + j] * y[j];
+        }
+    }
+    if (!ATT_ISFINITE(chi2)) {
+        return ATT_ERR_NUMERIC;
+    }
+    if (gate > ATT_C(0.0) && chi2 > gate) {
+        return ATT_REJECTED;
+    }
+    /* K = PHt Si (6 x m) */
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < m; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < m; ++k) {
+                a += PHt[i * m + k] * Si[k * m + j];
+            }
+            K[i * m + j] = a;
+        }
+    }
+    if (proj != NULL) {
+        for (j = 0; j < m; ++j) {
+            att_real a0 = proj[0] * K[0 * m + j] + proj[1] * K[1 * m + j] + proj[2] * K[2 * m + j];
+            att_real b0 = proj[0] * K[3 * m + j] + proj[1] * K[4 * m + j] + proj[2] * K[5 * m + j];
+            for (i = 0; i < 3; ++i) {
+                K[i * m + j] = proj[i] * a0;
+                K[(i + 3) * m + j] = proj[i] * b0;
+            }
+        }
+    }
+    /* dx = K y */
+    for (i = 0; i < 6; ++i) {
+        att_real a = ATT_C(0.0);
+        for (j = 0; j < m; ++j) {
+            a += K[i * m + j] * y[j];
+        }
+        dx[i] = a;
+    }
+    /* Joseph form: Pn = (I - K H) P (I - K H)^T + K R K^T */
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < 6; ++j) {
+            att_real a = (i == j) ? ATT_C(1.0) : ATT_C(0.0);
+            for (k = 0; k < m; ++k) {
+                a -= K[i * m + k] * H[k * 6 + j];
+            }
+            IKH[i * 6 + j] = a;
+        }
+    }
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < 6; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 6; ++k) {
+                a += IKH[i * 6 + k] * s->P[k * 6 + j];
+            }
+            T[i * 6 + j] = a;
+        }
+    }
+    for (i = 0; i < 6; ++i) {
+        for (j = 0; j < 6; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 6; ++k) {
+                a += T[i * 6 + k] * IKH[j * 6 + k];
+            }
+            Pn[i * 6 + j] = a;
+        }
+    }
+    {
+        att_real KR[18];
+        for (i = 0; i < 6; ++i) {
+            for (j = 0; j < m; ++j) {
+                att_real a = ATT_C(0.0);
+                for (k = 0; k < m; ++k) {
+                    a += K[i * m + k] * R[k * m + j];
+                }
+                KR[i * m + j] = a;
+            }
+        }
+        for (i = 0; i < 6; ++i) {
+            for (j = 0; j < 6; ++j) {
+                att_real a = ATT_C(0.0);
+                for (k = 0; k < m; ++k) {
+                    a += KR[i * m + k] * K[j * m + k];
+                }
+                Pn[i * 6 + j] += a;
+            }
+        }
+    }
+    att_symmetrize6(Pn);
+    /* multiplicative reset */
+    att_q_from_rotvec_raw(dx, dq);
+    att_qmul_raw(s->q, dq, qn);
+    att_qnorm_raw(qn);
+    for (i = 0; i < 3; ++i) {
+        att_real b = s->bias[i] + dx[i + 3];
+        if (b > p->max_bias) {
+            b = p->max_bias;
+        } else if (b < -p->max_bias) {
+            b = -p->max_bias;
+        }
+        bn[i] = b;
+    }
+    if (!att_finite_n(Pn, 36) || !att_finite_n(qn, 4) || !att_finite_n(bn, 3)) {
+        return ATT_ERR_NUMERIC;
+    }
+    for (i = 0; i < 6; ++i) {
+        if (!(Pn[i * 7] > ATT_C(0.0))) {
+            return ATT_ERR_NUMERIC;
+        }
+    }
+    for (i = 0; i < 4; ++i) {
+        s->q[i] = qn[i];
+    }
+    for (i = 0; i < 3; ++i) {
+        s->bias[i] = bn[i];
+    }
+    for (i = 0; i < 36; ++i) {
+        s->P[i] = Pn[i];
+    }
+    return ATT_OK;
+}
+
+/* Vector update on a working copy; body and ref are unit vectors. */
+att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, const att_real bu[3],
+                               const att_real ru[3], att_real sigma, att_meas_kind kind)
+{
+    att_status st;
+    if (!s->initialised) {
+        if (s->pending) {
+            att_real bb[6], rr[6], sg[2], q[4], cov[9];
+            int i;
+            for (i = 0; i < 3; ++i) {
+                bb[i] = s->pend_body[i];
+                rr[i] = s->pend_ref[i];
+                bb[i + 3] = bu[i];
+                rr[i + 3] = ru[i];
+            }
+            sg[0] = s->pend_sigma;
+            sg[1] = sigma;
+            st = att_qmethod(bb, rr, sg, 2, q, cov);
+            if (st == ATT_OK) {
+                att_mekf_set_att_raw(s, q, cov);
+                s->counters.accepted[kind]++;
+                return ATT_OK;
+            }
+            if (st != ATT_ERR_SINGULAR) {
+                return st;
+            }
+            /* parallel: the newer vector replaces the pending one */
+        }
+        s->pending = 1;
+        s->pend_body[0] = bu[0];
+        s->pend_body[1] = bu[1];
+        s->pend_body[2] = bu[2];
+        s->pend_ref[0] = ru[0];
+        s->pend_ref[1] = ru[1];
+        s->pend_ref[2] = ru[2];
+        s->pend_sigma = sigma;
+        s->counters.accepted[kind]++;
+        return ATT_OK;
+    }
+    {
+        att_real h[3], y[3], H[18], R[9];
+        int i;
+        att_qrot_inv_raw(s->q, ru, h);
+        for (i = 0; i < 3; ++i) {
+            y[i] = bu[i] - h[i];
+        }
+        for (i = 0; i < 18; ++i) {
+            H[i] = ATT_C(0.0);
+        }
+        /* H = [[h]x, 0] */
+        H[0 * 6 + 1] = -h[2];
+        H[0 * 6 + 2] = h[1];
+        H[1 * 6 + 0] = h[2];
+        H[1 * 6 + 2] = -h[0];
+        H[2 * 6 + 0] = -h[1];
+        H[2 * 6 + 1] = h[0];
+        for (i = 0; i < 9; ++i) {
+            R[i] = ATT_C(0.0);
+        }
+        R[0] = R[4] = R[8] = sigma * sigma;
+        st = att_mekf_kf_update(p, s, 3, H, y, R, p->gate_vector, NULL);
+        if (st == ATT_OK) {
+            s->counters.accepted[kind]++;
+        } else if (st == ATT_REJECTED) {
+            s->counters.rejected[kind]++;
+        }
+        return st;
+    }
+}
+
+att_status att_mekf_update_vector(const att_mekf_params *p, att_mekf_state *s, const att_real body[3],
+                                  const att_real ref[3], att_real sigma, att_meas_kind kind)
+{
+    att_mekf_state w;
+    att_real bu[3], ru[3];
+    att_status st;
+    if (p == NULL || s == NULL || body == NULL || ref == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!att_finite_n(body, 3) || !att_finite_n(ref, 3) || !ATT_ISFINITE(sigma)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!(sigma > ATT_C(0.0)) || (unsigned)kind > (unsigned)ATT_MEAS_ACC) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    if (!att_unit3(body, bu) || !att_unit3(ref, ru)) {
+        return ATT_ERR_ZERO_NORM;
+    }
+    w = *s;
+    st = att_mekf_vector_raw(p, &w, bu, ru, sigma, kind);
+    if (st == ATT_OK || st == ATT_REJECTED) {
+        *s = w;
+    }
+    return st;
+}
+
+att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s, const att_real q[4],
+                                    const att_real cov[9])
+{
+    att_mekf_state w;
+    att_real qn[4], qc[4], d[4], y[3], H[18];
+    att_status st;
+    int i;
+    if (p == NULL || s == NULL || q == NULL || cov == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!att_finite_n(cov, 9)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    st = att_quat_normalize(q, qn);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!att_is_spd3(cov)) {
+        return ATT_ERR_NOT_POS_DEF;
+    }
+    w = *s;
+    if (!w.initialised) {
+        att_mekf_set_att_raw(&w, qn, cov);
+        w.counters.accepted[ATT_MEAS_ATTITUDE]++;
+        *s = w;
+        return ATT_OK;
+    }
+    qc[0] = w.q[0];
+    qc[1] = -w.q[1];
+    qc[2] = -w.q[2];
+    qc[3] = -w.q[3];
+    att_qmul_raw(qc, qn, d);
+    st = att_quat_to_rotvec(d, y);
+    if (st != ATT_OK) {
+        return st;
+    }
+    for (i = 0; i < 18; ++i) {
+        H[i] = ATT_C(0.0);
+    }
+    H[0] = H[7] = H[14] = ATT_C(1.0);
+    st = att_mekf_kf_update(p, &w, 3, H, y, cov, p->gate_attitude, NULL);
+    if (st == ATT_OK) {
+        w.counters.accepted[ATT_MEAS_ATTITUDE]++;
+    } else if (st == ATT_REJECTED) {
+        w.counters.rejected[ATT_MEAS_ATTITUDE]++;
+    } else {
+        return st;
+    }
+    *s = w;
+    return st;
+}
+
+att_status att_mekf_rest_raw(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], att_real sigma)
+{
+    att_real H[18], y[3], R[9];
+    att_status st;
+    int i;
+    for (i = 0; i < 18; ++i) {
+        H[i] = ATT_C(0.0);
+    }
+    H[0 * 6 + 3] = H[1 * 6 + 4] = H[2 * 6 + 5] = ATT_C(1.0);
+    for (i = 0; i < 3; ++i) {
+        y[i] = gyr[i] - s->bias[i];
+    }
+    for (i = 0; i < 9; ++i) {
+        R[i] = ATT_C(0.0);
+    }
+    R[0] = R[4] = R[8] = sigma * sigma;
+    st = att_mekf_kf_update(p, s, 3, H, y, R, ATT_C(0.0), NULL);
+    if (st == ATT_OK) {
+        s->counters.accepted[ATT_MEAS_REST]++;
+    }
+    return st;
+}
+
+att_status att_mekf_update_rest(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                                att_real sigma)
+{
+    att_mekf_state w;
+    att_status st;
+    if (p == NULL || s == NULL || gyr == NULL) {
+        return ATT_ERR_NULL;
+    }
+    st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!att_finite_n(gyr, 3) || !ATT_ISFINITE(sigma)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!(sigma > ATT_C(0.0))) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    if (!s->initialised) {
+        return ATT_ERR_NOT_INITIALISED;
+    }
+    w = *s;
+    st = att_mekf_rest_raw(p, &w, gyr, sigma);
+    if (st == ATT_OK) {
+        *s = w;
+    }
+    return st;
+}
+
+att_status att_mekf_get_quat(const att_mekf_state *s, att_real q[4])
+{
+    int i;
+    if (s == NULL || q == NULL) {
+        return ATT_ERR_NULL;
+    }
+    for (i = 0; i < 4; ++i) {
+        q[i] = s->q[i];
+    }
+    return ATT_OK;
+}
+
+att_status att_mekf_get_bias(const att_mekf_state *s, att_real b[3])
+{
+    int i;
+    if (s == NULL || b == NULL) {
+        return ATT_ERR_NULL;
+    }
+    for (i = 0; i < 3; ++i) {
+        b[i] = s->bias[i];
+    }
+    return ATT_OK;
+}
+
+att_status att_mekf_get_cov(const att_mekf_state *s, att_real P[36])
+{
+    int i;
+    if (s == NULL || P == NULL) {
+        return ATT_ERR_NULL;
+    }
+    for (i = 0; i < 36; ++i) {
+        P[i] = s->P[i];
+    }
+    return ATT_OK;
+}
