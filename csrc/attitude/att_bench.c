@@ -204,7 +204,7 @@ static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const 
             H[i + 3] = ATT_C(0.0);
         }
         R = (sigma / hn) * (sigma / hn);
-        st = att_mekf_kf_update(p, s, 1, H, &y, &R, p->gate_heading, ub);
+        st = att_mekf_kf_update(p, s, 1, 0, H, &y, &R, p->gate_heading, ub);
         if (st == ATT_OK) {
             s->counters.accepted[ATT_MEAS_MAG]++;
         } else if (st == ATT_REJECTED) {

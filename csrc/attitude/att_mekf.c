@@ -169,7 +169,7 @@ int att_check_dt(const att_mekf_params *p, att_real dt)
 void att_mekf_propagate_raw(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], att_real dt)
 {
     att_real w[3], rv[3], dq[4], qn[4], R[9];
-    att_real Phi[36], T[36], Pn[36];
+    att_real Pn[36];
     att_real v2 = p->gyro_arw * p->gyro_arw;
     att_real u2 = p->gyro_rrw * p->gyro_rrw;
     int i, j, k;
@@ -192,35 +192,34 @@ void att_mekf_propagate_raw(const att_mekf_params *p, att_mekf_state *s, const a
     }
     att_qmul_raw(s->q, dq, qn);
     att_qnorm_raw(qn);
-    /* Phi = [[R(dq)^T, -dt I], [0, I]] */
+    /* Phi = [[Rt, -dt I], [0, I]] with Rt = R(dq)^T; P = [[A, B], [B^T, C]].
+     * Phi P Phi^T = [[X Rt^T - dt M, M], [M^T, C]] with X = Rt A - dt B^T, M = Rt B - dt C. */
     att_q_to_dcm_raw(dq, R);
-    for (i = 0; i < 36; ++i) {
-        Phi[i] = ATT_C(0.0);
-    }
-    for (i = 0; i < 3; ++i) {
-        for (j = 0; j < 3; ++j) {
-            Phi[i * 6 + j] = R[j * 3 + i];
-        }
-        Phi[i * 6 + i + 3] = -dt;
-        Phi[(i + 3) * 6 + i + 3] = ATT_C(1.0);
-    }
-    /* T = Phi P ; Pn = T Phi^T + Q */
-    for (i = 0; i < 6; ++i) {
-        for (j = 0; j < 6; ++j) {
-            att_real a = ATT_C(0.0);
-            for (k = 0; k < 6; ++k) {
-                a += Phi[i * 6 + k] * s->P[k * 6 + j];
+    {
+        att_real X[9], M[9];
+        for (i = 0; i < 3; ++i) {
+            for (j = 0; j < 3; ++j) {
+                att_real x = -dt * s->P[(i + 3) * 6 + j];
+                att_real m = -dt * s->P[(i + 3) * 6 + j + 3];
+                for (k = 0; k < 3; ++k) {
+                    x += R[k * 3 + i] * s->P[k * 6 + j];
+                    m += R[k * 3 + i] * s->P[k * 6 + j + 3];
+                }
+                X[i * 3 + j] = x;
+                M[i * 3 + j] = m;
             }
-            T[i * 6 + j] = a;
         }
-    }
-    for (i = 0; i < 6; ++i) {
-        for (j = 0; j < 6; ++j) {
-            att_real a = ATT_C(0.0);
-            for (k = 0; k < 6; ++k) {
-                a += T[i * 6 + k] * Phi[j * 6 + k];
+        for (i = 0; i < 3; ++i) {
+            for (j = 0; j < 3; ++j) {
+                att_real a = -dt * M[i * 3 + j];
+                for (k = 0; k < 3; ++k) {
+                    a += X[i * 3 + k] * R[k * 3 + j];
+                }
+                Pn[i * 6 + j] = a;
+                Pn[i * 6 + j + 3] = M[i * 3 + j];
+                Pn[(j + 3) * 6 + i] = M[i * 3 + j];
+                Pn[(i + 3) * 6 + j + 3] = s->P[(i + 3) * 6 + j + 3];
             }
-            Pn[i * 6 + j] = a;
         }
     }
     for (i = 0; i < 3; ++i) {
@@ -316,21 +315,23 @@ static int inv_spd(int m, const att_real *A, att_real *Ainv)
     return 1;
 }
 
-/* Generic sequential update on a working copy: H (m x 6), innovation y (m), noise R (m x m).
- * gate <= 0 disables the chi-square test. proj (NULL or a unit vector u in the body frame) replaces the
- * attitude and bias rows of the gain by u u^T K, so that the update only rotates about u.
+/* Generic sequential update on a working copy: H (m x 6, non-zero only in columns c0..c0+2), innovation y (m),
+ * noise R (m x m). gate <= 0 disables the chi-square test. proj (NULL or a unit vector u in the body frame)
+ * replaces the attitude and bias rows of the gain by u u^T K, so that the update only rotates about u.
+ * Covariance in Joseph form (I - K H) P (I - K H)^T + K R K^T (valid for any gain, so also for the projected
+ * one), computed with the column sparsity of H, then symmetrised.
  * Returns ATT_OK, ATT_REJECTED (gate; state untouched) or an error. */
-att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m, const att_real *H,
+att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m, int c0, const att_real *H,
                               const att_real *y, const att_real *R, att_real gate, const att_real *proj)
 {
-    att_real PHt[18], S[9], Si[9], K[18], IKH[36], T[36], Pn[36], dx[6], dq[4], qn[4], bn[3];
+    att_real PHt[18], S[9], Si[9], K[18], KH[18], T[36], Pn[36], dx[6], dq[4], qn[4], bn[3];
     att_real chi2;
     int i, j, k;
     /* PHt = P H^T (6 x m) */
     for (i = 0; i < 6; ++i) {
         for (j = 0; j < m; ++j) {
             att_real a = ATT_C(0.0);
-            for (k = 0; k < 6; ++k) {
+            for (k = c0; k < c0 + 3; ++k) {
                 a += s->P[i * 6 + k] * H[j * 6 + k];
             }
             PHt[i * m + j] = a;
@@ -340,7 +341,7 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
     for (i = 0; i < m; ++i) {
         for (j = 0; j < m; ++j) {
             att_real a = R[i * m + j];
-            for (k = 0; k < 6; ++k) {
+            for (k = c0; k < c0 + 3; ++k) {
                 a += H[i * 6 + k] * PHt[k * m + j];
             }
             S[i * m + j] = a;
@@ -396,34 +397,27 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
         }
         dx[i] = a;
     }
-    /* Joseph form: Pn = (I - K H) P (I - K H)^T + K R K^T */
+    /* KH (6 x 3): the non-zero columns c0..c0+2 of K H */
     for (i = 0; i < 6; ++i) {
-        for (j = 0; j < 6; ++j) {
-            att_real a = (i == j) ? ATT_C(1.0) : ATT_C(0.0);
+        for (j = 0; j < 3; ++j) {
+            att_real a = ATT_C(0.0);
             for (k = 0; k < m; ++k) {
-                a -= K[i * m + k] * H[k * 6 + j];
+                a += K[i * m + k] * H[k * 6 + c0 + j];
             }
-            IKH[i * 6 + j] = a;
+            KH[i * 3 + j] = a;
         }
     }
+    /* T = (I - K H) P */
     for (i = 0; i < 6; ++i) {
         for (j = 0; j < 6; ++j) {
-            att_real a = ATT_C(0.0);
-            for (k = 0; k < 6; ++k) {
-                a += IKH[i * 6 + k] * s->P[k * 6 + j];
+            att_real a = s->P[i * 6 + j];
+            for (k = 0; k < 3; ++k) {
+                a -= KH[i * 3 + k] * s->P[(c0 + k) * 6 + j];
             }
             T[i * 6 + j] = a;
         }
     }
-    for (i = 0; i < 6; ++i) {
-        for (j = 0; j < 6; ++j) {
-            att_real a = ATT_C(0.0);
-            for (k = 0; k < 6; ++k) {
-                a += T[i * 6 + k] * IKH[j * 6 + k];
-            }
-            Pn[i * 6 + j] = a;
-        }
-    }
+    /* Pn = T (I - K H)^T + K R K^T */
     {
         att_real KR[18];
         for (i = 0; i < 6; ++i) {
@@ -437,11 +431,14 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
         }
         for (i = 0; i < 6; ++i) {
             for (j = 0; j < 6; ++j) {
-                att_real a = ATT_C(0.0);
+                att_real a = T[i * 6 + j];
+                for (k = 0; k < 3; ++k) {
+                    a -= T[i * 6 + c0 + k] * KH[j * 3 + k];
+                }
                 for (k = 0; k < m; ++k) {
                     a += KR[i * m + k] * K[j * m + k];
                 }
-                Pn[i * 6 + j] += a;
+                Pn[i * 6 + j] = a;
             }
         }
     }
@@ -539,7 +536,7 @@ att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, cons
             R[i] = ATT_C(0.0);
         }
         R[0] = R[4] = R[8] = sigma * sigma;
-        st = att_mekf_kf_update(p, s, 3, H, y, R, p->gate_vector, NULL);
+        st = att_mekf_kf_update(p, s, 3, 0, H, y, R, p->gate_vector, NULL);
         if (st == ATT_OK) {
             s->counters.accepted[kind]++;
         } else if (st == ATT_REJECTED) {
@@ -623,7 +620,7 @@ att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s,
         H[i] = ATT_C(0.0);
     }
     H[0] = H[7] = H[14] = ATT_C(1.0);
-    st = att_mekf_kf_update(p, &w, 3, H, y, cov, p->gate_attitude, NULL);
+    st = att_mekf_kf_update(p, &w, 3, 0, H, y, cov, p->gate_attitude, NULL);
     if (st == ATT_OK) {
         w.counters.accepted[ATT_MEAS_ATTITUDE]++;
     } else if (st == ATT_REJECTED) {
@@ -651,7 +648,7 @@ att_status att_mekf_rest_raw(const att_mekf_params *p, att_mekf_state *s, const 
         R[i] = ATT_C(0.0);
     }
     R[0] = R[4] = R[8] = sigma * sigma;
-    st = att_mekf_kf_update(p, s, 3, H, y, R, ATT_C(0.0), NULL);
+    st = att_mekf_kf_update(p, s, 3, 3, H, y, R, ATT_C(0.0), NULL);
     if (st == ATT_OK) {
         s->counters.accepted[ATT_MEAS_REST]++;
     }

@@ -1,0 +1,43 @@
+"""Loading of the compiled attitude core (double and float builds) and the error type of the package."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from flightsw.errors import FlightswError
+
+PRECISIONS = ("double", "float")
+
+
+class AttitudeError(FlightswError):
+    """A call into the C attitude core failed. ``reason`` is the C status name (``"ATT_ERR_NOT_FINITE"``,
+    ``"ATT_ERR_BAD_DT"``, ...) and ``code`` its numeric value. The filter state is unchanged."""
+
+    def __init__(self, reason: str, detail: str = "", code: int | None = None, offset: int | None = None):
+        super().__init__(reason, detail, offset)
+        self.code = code
+
+
+def load(precision: str) -> ModuleType:
+    """The cffi extension module for ``precision`` ("double" or "float")."""
+    if precision == "double":
+        from flightsw.adcs import _attitude_double as mod  # type: ignore[attr-defined]
+    elif precision == "float":
+        from flightsw.adcs import _attitude_float as mod  # type: ignore[attr-defined]
+    else:
+        raise AttitudeError("ATT_ERR_BAD_PARAM", f"precision must be 'double' or 'float', not {precision!r}")
+    return mod  # type: ignore[no-any-return]
+
+
+def status_name(mod: ModuleType, code: int) -> str:
+    lib: Any = mod.lib
+    ffi: Any = mod.ffi
+    return str(ffi.string(lib.att_status_name(code)).decode())
+
+
+def check(mod: ModuleType, code: int, what: str, offset: int | None = None) -> int:
+    """Raise :class:`AttitudeError` for a negative status; return the status otherwise."""
+    if code < 0:
+        raise AttitudeError(status_name(mod, code), what, code=code, offset=offset)
+    return code
