@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("flightsw.adcs.demo", "run the attitude estimator on a simulated IMU and print its accuracy"),
     "decode": ("flightsw.ccsds.decode", "decode packets, frames, CLTUs or a byte stream to JSON lines"),
     "profile": ("flightsw.profile_cli", "show the mission link profile, or export it as a C header"),
+    "dictionary": ("flightsw.dictionary.cli", "check the mission dictionary, generate its C header and page"),
 }
 
 

@@ -140,8 +140,37 @@ static att_status acc_update(const att_mekf_params *p, att_mekf_state *s, const 
         s->counters.acc_deweighted++;
     }
     {
-        att_status st = att_mekf_vector_raw(p, s, au, up, sigma, ATT_MEAS_ACC);
-        return (st == ATT_REJECTED) ? ATT_OK : st;
+        /* specific force f = R^T (g up + a_lin): unnormalised innovation y = a - g h, h = R(q)^T up,
+         * H = [g [h]x, 0], linear acceleration as white noise of sigma * g (m/s^2) */
+        att_real h[3], y[3], H[18], R[9], sg;
+        att_status st;
+        att_qrot_inv_raw(s->q, up, h);
+        for (i = 0; i < 3; ++i) {
+            y[i] = acc[i] - p->gravity * h[i];
+        }
+        for (i = 0; i < 18; ++i) {
+            H[i] = ATT_C(0.0);
+        }
+        H[0 * 6 + 1] = -p->gravity * h[2];
+        H[0 * 6 + 2] = p->gravity * h[1];
+        H[1 * 6 + 0] = p->gravity * h[2];
+        H[1 * 6 + 2] = -p->gravity * h[0];
+        H[2 * 6 + 0] = -p->gravity * h[1];
+        H[2 * 6 + 1] = p->gravity * h[0];
+        sg = sigma * p->gravity;
+        for (i = 0; i < 9; ++i) {
+            R[i] = ATT_C(0.0);
+        }
+        R[0] = R[4] = R[8] = sg * sg;
+        (void)au;
+        st = att_mekf_kf_update(p, s, 3, 0, H, y, R, p->gate_vector, NULL);
+        if (st == ATT_OK) {
+            s->counters.accepted[ATT_MEAS_ACC]++;
+        } else if (st == ATT_REJECTED) {
+            s->counters.rejected[ATT_MEAS_ACC]++;
+            st = ATT_OK;
+        }
+        return st;
     }
 }
 

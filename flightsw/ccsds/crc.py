@@ -3,7 +3,7 @@ and the PUS packet error control (ECSS-E-ST-70-41C §7.4.3.1, CRC option).
 
 Polynomial 0x1021, initial value 0xFFFF, no reflection, no final XOR; check value 0x29B1 for b"123456789".
 ``binascii.crc_hqx`` computes exactly this polynomial in C; the tests prove it equal to crccheck's
-``CrcCcittFalse`` (the reference definition) on random inputs, so it is the fast path used everywhere.
+``Crc16CcittFalse`` (the reference definition) on random inputs, so it is the fast path used everywhere.
 """
 
 from __future__ import annotations
