@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_SOURCES := $(wildcard csrc/attitude/*.c csrc/attitude/*.h)
 SECONDS ?= 60
 
-.PHONY: help setup test demo bench lint cross fuzz system-deps clean
+.PHONY: help setup test demo bench lint cross fuzz generated system-deps clean
 
 help:
 	@echo "make demo         set up and run the main job"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint         ruff and mypy"
 	@echo "make cross        build the attitude core for aarch64 and Cortex-M4F, run the aarch64 test under qemu"
 	@echo "make fuzz         fuzz the CCSDS decoders for SECONDS (default $(SECONDS))"
+	@echo "make generated    regenerate the committed C headers and reference page from profile and dictionary"
 	@echo "make system-deps  install the Debian packages for cross builds and emulation"
 
 setup: $(VENV)/.installed
@@ -49,6 +50,11 @@ cross:
 
 fuzz: setup
 	$(BIN)/python -m flightsw.ccsds.fuzz --seconds $(SECONDS)
+
+generated: setup
+	$(BIN)/flightsw profile --c-header > csrc/generated/link_profile.h
+	$(BIN)/flightsw dictionary c-header --write
+	$(BIN)/flightsw dictionary markdown --write
 
 system-deps:
 	$(SUDO) apt-get update -qq

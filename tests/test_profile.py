@@ -75,3 +75,10 @@ def test_c_header_compiles_and_carries_the_values(tmp_path) -> None:
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()
     p = DEFAULT_PROFILE
     assert out == [str(p.scid), str(p.tm.frame_length), str(p.apids.idle), str(p.tc.cltu_tail[-1])]
+
+
+def test_committed_c_header_is_current() -> None:
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "csrc" / "generated" / "link_profile.h"
+    assert committed.read_text() == c_header(), "stale: regenerate with `make generated`"

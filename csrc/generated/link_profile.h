@@ -1,0 +1,52 @@
+/* Generated from flightsw/profile.py by `make generated` (flightsw profile --c-header). Do not edit. */
+#ifndef FSW_LINK_PROFILE_H
+#define FSW_LINK_PROFILE_H
+
+#define FSW_SCID 42u
+#define FSW_BAUD 115200u
+#define FSW_TM_FRAME_LENGTH 256u
+#define FSW_TM_OCF_PRESENT 1
+#define FSW_TM_FECF_PRESENT 1
+#define FSW_TM_SECONDARY_HEADER 0
+#define FSW_TM_ASM_LENGTH 4u
+#define FSW_TM_ASM_BYTES {0x1Au, 0xCFu, 0xFCu, 0x1Du}
+#define FSW_TM_RANDOMISE 0
+#define FSW_TM_VC_REALTIME 0u
+#define FSW_TM_VC_PLAYBACK 1u
+#define FSW_TM_VC_IDLE 7u
+#define FSW_TM_IDLE_FRAME_INTERVAL_S 1.0
+#define FSW_TC_MAX_FRAME_LENGTH 1024u
+#define FSW_TC_SEGMENT_HEADER 1
+#define FSW_TC_MAP_ID 0u
+#define FSW_TC_FECF_PRESENT 1
+#define FSW_TC_VC_COMMANDS 0u
+#define FSW_TC_VC_SIMULATION 1u
+#define FSW_TC_FARM_WINDOW 10u
+#define FSW_TC_CLTU_START_LENGTH 2u
+#define FSW_TC_CLTU_START_BYTES {0xEBu, 0x90u}
+#define FSW_TC_CLTU_TAIL_LENGTH 8u
+#define FSW_TC_CLTU_TAIL_BYTES {0xC5u, 0xC5u, 0xC5u, 0xC5u, 0xC5u, 0xC5u, 0xC5u, 0x79u}
+#define FSW_TC_CLTU_FILL 85u
+#define FSW_TC_RANDOMISE 0
+#define FSW_SDLS_ENABLED 0
+#define FSW_SDLS_SPI 1u
+#define FSW_SDLS_IV_LENGTH 12u
+#define FSW_SDLS_SEQUENCE_NUMBER_LENGTH 4u
+#define FSW_SDLS_MAC_LENGTH 16u
+#define FSW_SDLS_KEY_BITS 256u
+#define FSW_SDLS_ENCRYPT 0
+#define FSW_APIDS_CDH 16u
+#define FSW_APIDS_ADCS 32u
+#define FSW_APIDS_SIMULATION 48u
+#define FSW_APIDS_IDLE 2047u
+#define FSW_PUS_PACKET_ERROR_CONTROL 1
+#define FSW_PUS_GROUND_ID 1u
+#define FSW_PUS_ACK_ACCEPTANCE 1u
+#define FSW_PUS_ACK_START 2u
+#define FSW_PUS_ACK_PROGRESS 4u
+#define FSW_PUS_ACK_COMPLETION 8u
+#define FSW_TIME_CUC_COARSE_OCTETS 4u
+#define FSW_TIME_CUC_FINE_OCTETS 2u
+#define FSW_TIME_CUC_PFIELD 30u
+
+#endif
