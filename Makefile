@@ -28,7 +28,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml setup.py flightsw/adcs/_build.py $(C_SOURCES)
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,plot]'
 	@touch $@
 
 test: setup
