@@ -1,10 +1,18 @@
 /* att_bench.c - the 9-axis bench profile (gyro + accelerometer + magnetometer, East-North-Up, z up) and the
  * batch entry point.
  *
- * Per sample: gyro propagation; accelerometer as "up" with a sigma inflated by | |a| - g | and by the body rate,
- * rejected beyond a relative norm error; magnetometer checked against a learned field norm and dip angle,
- * used as a heading-only correction (innovation and gain about the vertical); rest detection feeding a
- * zero-rate bias update. Causal: every decision uses the current and past samples only.
+ * Per sample:
+ *   1. gyro propagation of the MEKF;
+ *   2. accelerometer: the specific force is low-passed in a frame that follows the gyro only (linear and
+ *      centripetal accelerations average out, rotations are followed exactly), then used unnormalised
+ *      (y = f - g h, H = g [h]x) with a sigma inflated by the norm error left after averaging and by the body
+ *      rate, rejected beyond a relative norm error; the gain is projected off the vertical so that it corrects
+ *      tilt only;
+ *   3. magnetometer: checked against a learned field norm and dip angle (disturbances rejected; a new field
+ *      is accepted only once it has stayed self-consistent while rotating), used as a heading-only correction
+ *      (heading innovation, gain projected onto the vertical);
+ *   4. rest detection feeding a zero-rate bias update.
+ * Causal: every decision uses the current and past samples only.
  */
 #include <string.h>
 #include "att_internal.h"
@@ -116,26 +124,67 @@ static void rest_detect(const att_mekf_params *p, att_mekf_state *s, const att_r
     }
 }
 
+/* Strapdown of the gyro-only frame and low-pass of the specific force in it. Rotations are followed exactly by
+ * gq, so the low-passed vector, rotated back into the body frame, is the current specific force with the
+ * linear acceleration averaged out over acc_inertial_tau. */
+static void acc_inertial_lowpass(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                                 const att_real acc[3], att_real dt, att_real f[3])
+{
+    att_real rv[3], dq[4], qn[4], ar[3];
+    int i;
+    if (!(p->acc_inertial_tau > ATT_C(0.0))) {
+        f[0] = acc[0];
+        f[1] = acc[1];
+        f[2] = acc[2];
+        return;
+    }
+    if (!s->acc_ilp_init) {
+        for (i = 0; i < 4; ++i) {
+            s->gq[i] = s->q[i];
+        }
+        att_qrot_raw(s->gq, acc, s->acc_ilp);
+        s->acc_ilp_init = 1;
+    } else {
+        for (i = 0; i < 3; ++i) {
+            rv[i] = (gyr[i] - s->bias[i]) * dt;
+        }
+        att_q_from_rotvec_raw(rv, dq);
+        att_qmul_raw(s->gq, dq, qn);
+        att_qnorm_raw(qn);
+        for (i = 0; i < 4; ++i) {
+            s->gq[i] = qn[i];
+        }
+        att_qrot_raw(s->gq, acc, ar);
+        {
+            att_real a = lp_alpha(dt, p->acc_inertial_tau);
+            for (i = 0; i < 3; ++i) {
+                s->acc_ilp[i] += a * (ar[i] - s->acc_ilp[i]);
+            }
+        }
+    }
+    att_qrot_inv_raw(s->gq, s->acc_ilp, f);
+}
+
 static att_status acc_update(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
-                             const att_real acc[3], att_real dt)
+                             const att_real acc_raw[3], att_real dt)
 {
     static const att_real up[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
-    att_real au[3], w[3];
-    att_real an = att_norm3(acc);
-    att_real dev = ATT_FABS(an - p->gravity) / p->gravity;
-    att_real sigma, devm;
+    att_real acc[3], w[3];
+    att_real dev, sigma;
     int i;
+    /* the norm error is taken on the low-passed specific force: what the averaging did not remove */
+    acc_inertial_lowpass(p, s, gyr, acc_raw, dt, acc);
+    dev = ATT_FABS(att_norm3(acc) - p->gravity) / p->gravity;
     s->acc_lp_dev += lp_alpha(dt, p->acc_lp_tau) * (dev - s->acc_lp_dev);
     if (dev > p->acc_reject_norm) {
         s->counters.rejected[ATT_MEAS_ACC]++;
         return ATT_OK;
     }
     for (i = 0; i < 3; ++i) {
-        au[i] = acc[i] / an;
         w[i] = gyr[i] - s->bias[i];
     }
-    devm = (dev > s->acc_lp_dev) ? dev : s->acc_lp_dev;
-    sigma = p->acc_sigma + p->acc_sigma_norm_gain * devm + p->acc_sigma_rate_gain * att_norm3(w);
+    sigma = p->acc_sigma + p->acc_sigma_norm_gain * (dev > s->acc_lp_dev ? dev : s->acc_lp_dev) +
+            p->acc_sigma_rate_gain * att_norm3(w);
     if (sigma > ATT_C(1.5) * p->acc_sigma) {
         s->counters.acc_deweighted++;
     }
@@ -162,8 +211,7 @@ static att_status acc_update(const att_mekf_params *p, att_mekf_state *s, const 
             R[i] = ATT_C(0.0);
         }
         R[0] = R[4] = R[8] = sg * sg;
-        (void)au;
-        st = att_mekf_kf_update(p, s, 3, 0, H, y, R, p->gate_vector, NULL);
+        st = att_mekf_kf_update(p, s, ATT_MEAS_ACC, 3, 0, H, y, R, p->gate_vector, h, 2);
         if (st == ATT_OK) {
             s->counters.accepted[ATT_MEAS_ACC]++;
         } else if (st == ATT_REJECTED) {
@@ -174,12 +222,13 @@ static att_status acc_update(const att_mekf_params *p, att_mekf_state *s, const 
     }
 }
 
-static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const att_real mag[3], att_real dt)
+static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3],
+                             const att_real mag[3], att_real dt)
 {
     static const att_real ez[3] = {ATT_C(0.0), ATT_C(0.0), ATT_C(1.0)};
     att_real mn = att_norm3(mag);
     att_real mu[3], ub[3], mr[3];
-    att_real dip, sigma;
+    att_real dip, sigma, rate, lag;
     int disturbed;
     int i;
     att_status st;
@@ -194,23 +243,46 @@ static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const 
             s->mag_dip = dip;
         }
     }
+    {
+        att_real w[3];
+        for (i = 0; i < 3; ++i) {
+            w[i] = gyr[i] - s->bias[i];
+        }
+        rate = att_norm3(w);
+    }
+    lag = p->mag_latency * rate;
     disturbed = (ATT_FABS(mn - s->mag_norm) > p->mag_reject_norm * s->mag_norm) ||
-                (ATT_FABS(dip - s->mag_dip) > p->mag_reject_dip);
+                (ATT_FABS(dip - s->mag_dip) > p->mag_reject_dip + lag);
     sigma = p->mag_sigma;
     if (disturbed) {
+        /* a new field is accepted only if it stays self-consistent while the body rotates (a field fixed to
+         * the body, such as an attached magnet, changes norm and dip with the orientation and never is) */
         s->counters.mag_disturbed++;
-        s->mag_dist_time += dt;
+        if (ATT_FABS(mn - s->mag_cand_norm) <= p->mag_reject_norm * s->mag_cand_norm &&
+            ATT_FABS(dip - s->mag_cand_dip) <= p->mag_reject_dip + lag) {
+            att_real a = lp_alpha(dt, p->mag_learn_tau);
+            s->mag_cand_norm += a * (mn - s->mag_cand_norm);
+            s->mag_cand_dip += a * (dip - s->mag_cand_dip);
+            if (rate >= p->mag_new_min_rate) {
+                s->mag_dist_time += dt;
+            }
+        } else {
+            s->mag_cand_norm = mn;
+            s->mag_cand_dip = dip;
+            s->mag_dist_time = ATT_C(0.0);
+        }
         if (s->mag_dist_time < p->mag_dist_timeout) {
             s->counters.rejected[ATT_MEAS_MAG]++;
             return ATT_OK;
         }
-        /* a lasting new field: accept it as the new reference, with a wider sigma this once */
-        s->mag_norm = mn;
-        s->mag_dip = dip;
+        s->mag_norm = s->mag_cand_norm;
+        s->mag_dip = s->mag_cand_dip;
         s->mag_dist_time = ATT_C(0.0);
         sigma = p->mag_sigma_dist;
     } else {
         s->mag_dist_time = ATT_C(0.0);
+        s->mag_cand_norm = mn;
+        s->mag_cand_dip = dip;
         if (p->mag_learn) {
             att_real a = lp_alpha(dt, p->mag_learn_tau);
             s->mag_norm += a * (mn - s->mag_norm);
@@ -233,7 +305,7 @@ static att_status mag_update(const att_mekf_params *p, att_mekf_state *s, const 
             H[i + 3] = ATT_C(0.0);
         }
         R = (sigma / hn) * (sigma / hn);
-        st = att_mekf_kf_update(p, s, 1, 0, H, &y, &R, p->gate_heading, ub);
+        st = att_mekf_kf_update(p, s, ATT_MEAS_MAG, 1, 0, H, &y, &R, p->gate_heading, ub, 1);
         if (st == ATT_OK) {
             s->counters.accepted[ATT_MEAS_MAG]++;
         } else if (st == ATT_REJECTED) {
@@ -306,8 +378,10 @@ static att_status step_raw(const att_mekf_params *p, att_mekf_state *s, const at
             if (p->mag_learn) {
                 s->mag_dip = ATT_ASIN(clamp1(-att_dot3(mu, ub)));
             }
+            s->mag_cand_norm = mn;
+            s->mag_cand_dip = ATT_ASIN(clamp1(-att_dot3(mu, ub)));
         } else {
-            st = mag_update(p, s, mag, dt);
+            st = mag_update(p, s, gyr, mag, dt);
             if (st != ATT_OK) {
                 return st;
             }

@@ -15,7 +15,8 @@ att_status att_mekf_params_default(att_mekf_params *p)
     }
     memset(p, 0, sizeof(*p));
     p->gyro_arw = ATT_C(0.003);            /* rad/sqrt(s)  (0.17 deg/sqrt(s)) */
-    p->gyro_rrw = ATT_C(1e-4);             /* rad/s/sqrt(s) */
+    p->gyro_rrw = ATT_C(1e-5);             /* rad/s/sqrt(s) */
+    p->gyro_rate_arw = ATT_C(0.0);
     p->init_sigma_att = ATT_C(1.0);        /* rad */
     p->init_sigma_bias = ATT_C(0.02);      /* rad/s (about 1 deg/s) */
     p->max_bias = ATT_C(0.2);              /* rad/s */
@@ -23,13 +24,15 @@ att_status att_mekf_params_default(att_mekf_params *p)
     p->gate_attitude = ATT_C(16.0);
     p->gate_heading = ATT_C(16.0);
     p->max_dt = ATT_C(1.0);                /* s */
+    p->reinit_rejects = 100;
     p->gravity = ATT_C(9.81);
-    p->acc_sigma = ATT_C(0.05);
-    p->acc_sigma_norm_gain = ATT_C(2.0);
-    p->acc_sigma_rate_gain = ATT_C(0.2);
-    p->acc_reject_norm = ATT_C(0.25);
+    p->acc_sigma = ATT_C(0.1);
+    p->acc_sigma_norm_gain = ATT_C(0.2);
+    p->acc_sigma_rate_gain = ATT_C(0.0);
+    p->acc_reject_norm = ATT_C(0.5);
     p->acc_lp_tau = ATT_C(0.5);
-    p->mag_sigma = ATT_C(0.1);
+    p->acc_inertial_tau = ATT_C(1.0);
+    p->mag_sigma = ATT_C(0.3);
     p->mag_heading_only = 1;
     p->mag_learn = 1;
     p->mag_dip = ATT_C(1.17);              /* about 67 deg (central Europe) */
@@ -37,14 +40,16 @@ att_status att_mekf_params_default(att_mekf_params *p)
     p->mag_learn_tau = ATT_C(20.0);
     p->mag_reject_norm = ATT_C(0.1);
     p->mag_reject_dip = ATT_C(0.1);
+    p->mag_latency = ATT_C(0.01);
     p->mag_sigma_dist = ATT_C(0.3);
     p->mag_dist_timeout = ATT_C(20.0);
+    p->mag_new_min_rate = ATT_C(0.35);     /* 20 deg/s */
     p->rest_enable = 1;
     p->rest_gyr_thresh = ATT_C(0.035);     /* 2 deg/s */
     p->rest_acc_thresh = ATT_C(0.5);
     p->rest_time = ATT_C(1.5);
     p->rest_lp_tau = ATT_C(0.5);
-    p->rest_sigma = ATT_C(0.01);
+    p->rest_sigma = ATT_C(0.003);
     return ATT_OK;
 }
 
@@ -56,19 +61,23 @@ att_status att_mekf_params_validate(const att_mekf_params *p)
     if (p == NULL) {
         return ATT_ERR_NULL;
     }
-    if (!POS_FINITE(p->gyro_arw) || !NONNEG_FINITE(p->gyro_rrw) || !POS_FINITE(p->init_sigma_att) ||
+    if (!POS_FINITE(p->gyro_arw) || !NONNEG_FINITE(p->gyro_rrw) || !NONNEG_FINITE(p->gyro_rate_arw) || !POS_FINITE(p->init_sigma_att) ||
         !POS_FINITE(p->init_sigma_bias) || !POS_FINITE(p->max_bias) || !POS_FINITE(p->gate_vector) ||
         !POS_FINITE(p->gate_attitude) || !POS_FINITE(p->gate_heading) || !POS_FINITE(p->max_dt) ||
         !POS_FINITE(p->gravity) || !POS_FINITE(p->acc_sigma) || !NONNEG_FINITE(p->acc_sigma_norm_gain) ||
         !NONNEG_FINITE(p->acc_sigma_rate_gain) || !POS_FINITE(p->acc_reject_norm) ||
-        !NONNEG_FINITE(p->acc_lp_tau) || !POS_FINITE(p->mag_sigma) || !ATT_ISFINITE(p->mag_dip) ||
+        !NONNEG_FINITE(p->acc_lp_tau) || !NONNEG_FINITE(p->acc_inertial_tau) ||
+        !NONNEG_FINITE(p->mag_new_min_rate) || !POS_FINITE(p->mag_sigma) || !ATT_ISFINITE(p->mag_dip) ||
         !NONNEG_FINITE(p->mag_norm) || !POS_FINITE(p->mag_learn_tau) || !POS_FINITE(p->mag_reject_norm) ||
-        !POS_FINITE(p->mag_reject_dip) || !POS_FINITE(p->mag_sigma_dist) || !POS_FINITE(p->mag_dist_timeout) ||
+        !POS_FINITE(p->mag_reject_dip) || !NONNEG_FINITE(p->mag_latency) || !POS_FINITE(p->mag_sigma_dist) || !POS_FINITE(p->mag_dist_timeout) ||
         !POS_FINITE(p->rest_gyr_thresh) || !POS_FINITE(p->rest_acc_thresh) || !POS_FINITE(p->rest_time) ||
         !NONNEG_FINITE(p->rest_lp_tau) || !POS_FINITE(p->rest_sigma)) {
         return ATT_ERR_BAD_PARAM;
     }
     if (!(ATT_FABS(p->mag_dip) < ATT_PI / ATT_C(2.0))) {
+        return ATT_ERR_BAD_PARAM;
+    }
+    if (p->reinit_rejects < 0) {
         return ATT_ERR_BAD_PARAM;
     }
     if ((p->mag_heading_only != 0 && p->mag_heading_only != 1) || (p->mag_learn != 0 && p->mag_learn != 1) ||
@@ -105,6 +114,25 @@ att_status att_mekf_init(const att_mekf_params *p, att_mekf_state *s)
     return ATT_OK;
 }
 
+/* Back to "not initialised" keeping the bias, its covariance, the counters and the bench-profile state. */
+void att_mekf_drop_attitude(att_mekf_state *s)
+{
+    int r, c;
+    for (r = 0; r < 3; ++r) {
+        for (c = 0; c < 6; ++c) {
+            s->P[r * 6 + c] = ATT_C(0.0);
+            s->P[c * 6 + r] = ATT_C(0.0);
+        }
+        s->P[r * 7] = ATT_PI * ATT_PI;
+    }
+    s->initialised = 0;
+    s->pending = 0;
+    for (r = 0; r < (int)ATT_MEAS_COUNT; ++r) {
+        s->reject_run[r] = 0;
+    }
+    s->acc_ilp_init = 0;
+}
+
 /* Set q (unit) and the attitude block of P; cross terms zeroed, bias block kept. */
 void att_mekf_set_att_raw(att_mekf_state *s, const att_real q[4], const att_real cov[9])
 {
@@ -121,6 +149,9 @@ void att_mekf_set_att_raw(att_mekf_state *s, const att_real q[4], const att_real
     }
     s->initialised = 1;
     s->pending = 0;
+    for (r = 0; r < (int)ATT_MEAS_COUNT; ++r) {
+        s->reject_run[r] = 0;
+    }
 }
 
 att_status att_mekf_set_attitude(const att_mekf_params *p, att_mekf_state *s, const att_real q[4],
@@ -170,12 +201,14 @@ void att_mekf_propagate_raw(const att_mekf_params *p, att_mekf_state *s, const a
 {
     att_real w[3], rv[3], dq[4], qn[4], R[9];
     att_real Pn[36];
-    att_real v2 = p->gyro_arw * p->gyro_arw;
+    att_real v2, sr;
     att_real u2 = p->gyro_rrw * p->gyro_rrw;
     int i, j, k;
     w[0] = gyr[0] - s->bias[0];
     w[1] = gyr[1] - s->bias[1];
     w[2] = gyr[2] - s->bias[2];
+    sr = p->gyro_rate_arw * att_norm3(w);
+    v2 = p->gyro_arw * p->gyro_arw + sr * sr;
     rv[0] = w[0] * dt;
     rv[1] = w[1] * dt;
     rv[2] = w[2] * dt;
@@ -317,12 +350,15 @@ static int inv_spd(int m, const att_real *A, att_real *Ainv)
 
 /* Generic sequential update on a working copy: H (m x 6, non-zero only in columns c0..c0+2), innovation y (m),
  * noise R (m x m). gate <= 0 disables the chi-square test. proj (NULL or a unit vector u in the body frame)
- * replaces the attitude and bias rows of the gain by u u^T K, so that the update only rotates about u.
+ * with proj_mode 1 replaces the attitude and bias rows of the gain K by u u^T K, so that the update only rotates
+ * about u; proj_mode 2 replaces them by (I - u u^T) K, so that it never rotates about u.
  * Covariance in Joseph form (I - K H) P (I - K H)^T + K R K^T (valid for any gain, so also for the projected
  * one), computed with the column sparsity of H, then symmetrised.
  * Returns ATT_OK, ATT_REJECTED (gate; state untouched) or an error. */
-att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m, int c0, const att_real *H,
-                              const att_real *y, const att_real *R, att_real gate, const att_real *proj)
+att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_meas_kind kind, int m, int c0,
+                              const att_real *H,
+                              const att_real *y, const att_real *R, att_real gate, const att_real *proj,
+                              int proj_mode)
 {
     att_real PHt[18], S[9], Si[9], K[18], KH[18], T[36], Pn[36], dx[6], dq[4], qn[4], bn[3];
     att_real chi2;
@@ -354,7 +390,16 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
             S[j * m + i] = a;
         }
     }
-    if (!inv_spd(m, S, Si)) {
+    if (m == 1) {
+        if (!(S[0] > ATT_C(0.0))) {
+            return ATT_ERR_SINGULAR;
+        }
+        Si[0] = ATT_C(1.0) / S[0];
+    } else if (m == 3) {
+        if (!att_inv3_spd(S, Si)) {
+            return ATT_ERR_SINGULAR;
+        }
+    } else if (!inv_spd(m, S, Si)) {
         return ATT_ERR_SINGULAR;
     }
     chi2 = ATT_C(0.0);
@@ -367,8 +412,15 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
         return ATT_ERR_NUMERIC;
     }
     if (gate > ATT_C(0.0) && chi2 > gate) {
+        s->reject_run[kind]++;
+        if (p->reinit_rejects > 0 && s->reject_run[kind] >= p->reinit_rejects) {
+            /* every measurement disagrees with the estimate: it is lost (or started far off with an
+             * overconfident covariance); start again from the static solution of the next measurements */
+            att_mekf_drop_attitude(s);
+        }
         return ATT_REJECTED;
     }
+    s->reject_run[kind] = 0;
     /* K = PHt Si (6 x m) */
     for (i = 0; i < 6; ++i) {
         for (j = 0; j < m; ++j) {
@@ -380,12 +432,19 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, int m
         }
     }
     if (proj != NULL) {
+        /* proj_mode 1: keep only the component along u (heading-only correction);
+         * proj_mode 2: remove it (tilt-only correction). Attitude and bias rows alike. */
         for (j = 0; j < m; ++j) {
             att_real a0 = proj[0] * K[0 * m + j] + proj[1] * K[1 * m + j] + proj[2] * K[2 * m + j];
             att_real b0 = proj[0] * K[3 * m + j] + proj[1] * K[4 * m + j] + proj[2] * K[5 * m + j];
             for (i = 0; i < 3; ++i) {
-                K[i * m + j] = proj[i] * a0;
-                K[(i + 3) * m + j] = proj[i] * b0;
+                if (proj_mode == 1) {
+                    K[i * m + j] = proj[i] * a0;
+                    K[(i + 3) * m + j] = proj[i] * b0;
+                } else {
+                    K[i * m + j] -= proj[i] * a0;
+                    K[(i + 3) * m + j] -= proj[i] * b0;
+                }
             }
         }
     }
@@ -536,7 +595,7 @@ att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, cons
             R[i] = ATT_C(0.0);
         }
         R[0] = R[4] = R[8] = sigma * sigma;
-        st = att_mekf_kf_update(p, s, 3, 0, H, y, R, p->gate_vector, NULL);
+        st = att_mekf_kf_update(p, s, kind, 3, 0, H, y, R, p->gate_vector, NULL, 0);
         if (st == ATT_OK) {
             s->counters.accepted[kind]++;
         } else if (st == ATT_REJECTED) {
@@ -620,7 +679,7 @@ att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s,
         H[i] = ATT_C(0.0);
     }
     H[0] = H[7] = H[14] = ATT_C(1.0);
-    st = att_mekf_kf_update(p, &w, 3, 0, H, y, cov, p->gate_attitude, NULL);
+    st = att_mekf_kf_update(p, &w, ATT_MEAS_ATTITUDE, 3, 0, H, y, cov, p->gate_attitude, NULL, 0);
     if (st == ATT_OK) {
         w.counters.accepted[ATT_MEAS_ATTITUDE]++;
     } else if (st == ATT_REJECTED) {
@@ -648,7 +707,7 @@ att_status att_mekf_rest_raw(const att_mekf_params *p, att_mekf_state *s, const 
         R[i] = ATT_C(0.0);
     }
     R[0] = R[4] = R[8] = sigma * sigma;
-    st = att_mekf_kf_update(p, s, 3, 3, H, y, R, ATT_C(0.0), NULL);
+    st = att_mekf_kf_update(p, s, ATT_MEAS_REST, 3, 3, H, y, R, ATT_C(0.0), NULL, 0);
     if (st == ATT_OK) {
         s->counters.accepted[ATT_MEAS_REST]++;
     }

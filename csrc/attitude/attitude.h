@@ -105,6 +105,8 @@ typedef struct {
     /* --- generic MEKF --- */
     att_real gyro_arw;          /* gyro angle random walk, rad/sqrt(s) (= rad/s/sqrt(Hz)), > 0 */
     att_real gyro_rrw;          /* gyro rate random walk (bias instability drift), rad/s/sqrt(s), >= 0 */
+    att_real gyro_rate_arw;     /* extra angle random walk per rad/s of body rate (scale-factor and
+                                   misalignment errors), rad/sqrt(s) per rad/s = sqrt(s), >= 0 */
     att_real init_sigma_att;    /* 1-sigma attitude uncertainty used when a one-vector (tilt only)
                                    initialisation leaves an axis undetermined, rad, > 0 */
     att_real init_sigma_bias;   /* initial 1-sigma gyro bias uncertainty, rad/s, > 0 */
@@ -114,6 +116,9 @@ typedef struct {
     att_real gate_attitude;     /* chi-square gate of an attitude update (3 dof), > 0 */
     att_real gate_heading;      /* chi-square gate of the bench profile's heading update (1 dof), > 0 */
     att_real max_dt;            /* largest accepted time step, s, > 0 */
+    int32_t reinit_rejects;     /* after this many consecutive chi-square rejections of one measurement kind
+                                   the filter drops its attitude and re-initialises from the next measurements
+                                   (static solution); 0 = never, >= 0 */
     /* --- 9-axis bench profile, used by att_mekf_step / att_mekf_batch --- */
     att_real gravity;           /* magnitude of gravity, m/s^2, > 0 */
     att_real acc_sigma;         /* accelerometer direction noise at rest, rad, > 0 */
@@ -121,6 +126,8 @@ typedef struct {
     att_real acc_sigma_rate_gain; /* extra acc sigma per rad/s of body rate, rad/(rad/s) = s, >= 0 */
     att_real acc_reject_norm;   /* reject acc when | |a| - g | / g exceeds this (relative), > 0 */
     att_real acc_lp_tau;        /* time constant of the low-pass of |a| - g used for de-weighting, s, >= 0 */
+    att_real acc_inertial_tau;  /* time constant of the low-pass of the specific force in a gyro-propagated
+                                   (quasi-inertial) frame; linear accelerations average out, s, >= 0 (0 = off) */
     att_real mag_sigma;         /* magnetometer direction noise when undisturbed, rad, > 0 */
     int32_t mag_heading_only;   /* 1: magnetometer corrects heading only (gain projected on "up") */
     int32_t mag_learn;          /* 1: learn the field norm and dip angle online while undisturbed */
@@ -129,9 +136,14 @@ typedef struct {
     att_real mag_learn_tau;     /* time constant of the online norm/dip estimate, s, > 0 */
     att_real mag_reject_norm;   /* disturbance when | |m| - norm | / norm exceeds this (relative), > 0 */
     att_real mag_reject_dip;    /* disturbance when |dip - learned dip| exceeds this, rad, > 0 */
-    att_real mag_sigma_dist;    /* sigma used for heading while a disturbance lasts longer than
-                                   mag_dist_timeout (re-acquisition), rad, > 0 */
-    att_real mag_dist_timeout;  /* after this long disturbed, accept mag with mag_sigma_dist, s, > 0 */
+    att_real mag_latency;       /* timing mismatch of the magnetometer against the gyro, s, >= 0: during
+                                   rotation at rate w its direction is off by about w * latency, which widens
+                                   the dip check by that angle */
+    att_real mag_sigma_dist;    /* sigma of the first heading update after a new field was accepted, rad, > 0 */
+    att_real mag_dist_timeout;  /* a disturbed field that stays consistent (norm and dip within the reject
+                                   thresholds of itself) for this long while the body rotates is accepted as
+                                   the new reference, s, > 0 */
+    att_real mag_new_min_rate;  /* ... rotation counts only above this body rate, rad/s, >= 0 */
     int32_t rest_enable;        /* 1: detect rest and feed a zero-rate bias update */
     att_real rest_gyr_thresh;   /* rest if low-passed |gyr - lp(gyr)| stays below this, rad/s, > 0 */
     att_real rest_acc_thresh;   /* ... and |acc - lp(acc)| stays below this, m/s^2, > 0 */
@@ -155,6 +167,7 @@ typedef struct {
     att_real bias[3];           /* gyro bias, rad/s (gyr_true = gyr_meas - bias) */
     att_real P[36];             /* error covariance [dtheta, dbias], row-major, rad^2 / (rad/s)^2 */
     int32_t initialised;        /* 1 once an attitude is set */
+    int32_t reject_run[ATT_MEAS_COUNT]; /* consecutive chi-square rejections per measurement kind */
     /* automatic initialisation: one pending body vector waiting for a second one */
     int32_t pending;
     att_real pend_body[3];
@@ -163,7 +176,12 @@ typedef struct {
     /* bench profile */
     att_real mag_norm;          /* learned field norm (0 = not yet known) */
     att_real mag_dip;           /* learned dip angle, rad */
-    att_real mag_dist_time;     /* how long the magnetometer has been disturbed, s */
+    att_real mag_dist_time;     /* how long a disturbed candidate field has been consistent while rotating, s */
+    att_real mag_cand_norm;     /* candidate new field norm */
+    att_real mag_cand_dip;      /* candidate new field dip angle, rad */
+    att_real gq[4];             /* gyro-only propagated attitude (frame of the accelerometer low-pass) */
+    att_real acc_ilp[3];        /* low-passed specific force in the gq frame, m/s^2 */
+    int32_t acc_ilp_init;       /* 1 once the low-pass is primed */
     att_real acc_lp_dev;        /* low-passed | |a| - g | / g */
     att_real rest_gyr_lp[3];    /* low-passed gyro, rad/s */
     att_real rest_acc_lp[3];    /* low-passed accelerometer, m/s^2 */
@@ -204,9 +222,11 @@ att_status att_mekf_update_rest(const att_mekf_params *params, att_mekf_state *s
                                 att_real sigma);
 
 /* One sample of the 9-axis bench profile (East-North-Up reference, z up): propagation with gyr, then the
- * accelerometer (adaptive sigma, rejection), then the magnetometer (learned reference, disturbance checks,
- * heading-only correction), then rest detection and the bias update. acc and/or mag may be NULL. Rejected
- * measurements are counted, not errors: the return value is ATT_OK unless an input is invalid. */
+ * accelerometer (low-passed in a gyro-propagated frame, adaptive sigma, rejection, tilt-only correction),
+ * then the magnetometer (learned reference, disturbance checks, heading-only correction), then rest detection
+ * and the bias update. The first sample with an accelerometer initialises the filter (tilt from the
+ * accelerometer, heading from the magnetometer when given). acc and/or mag may be NULL. Rejected measurements
+ * are counted, not errors: the return value is ATT_OK unless an input is invalid. */
 att_status att_mekf_step(const att_mekf_params *params, att_mekf_state *state, const att_real gyr[3],
                          const att_real *acc, const att_real *mag, att_real dt);
 

@@ -57,7 +57,18 @@ def compile_core(precision: str) -> list[str]:
     objects = []
     for src in core_sources():
         obj = outdir / (src.stem + ".o")
-        cmd = [*cc, *STRICT_FLAGS, *PRECISIONS[precision], "-fPIC", "-I", str(CSRC), "-c", str(src), "-o", str(obj)]
+        cmd = [
+            *cc,
+            *STRICT_FLAGS,
+            *PRECISIONS[precision],
+            "-fPIC",
+            "-I",
+            str(CSRC),
+            "-c",
+            str(src),
+            "-o",
+            str(obj),
+        ]
         subprocess.run(cmd, check=True)
         objects.append(_rel(obj))
     return objects

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -21,13 +22,9 @@ class AttitudeError(FlightswError):
 
 def load(precision: str) -> ModuleType:
     """The cffi extension module for ``precision`` ("double" or "float")."""
-    if precision == "double":
-        from flightsw.adcs import _attitude_double as mod  # type: ignore[attr-defined]
-    elif precision == "float":
-        from flightsw.adcs import _attitude_float as mod  # type: ignore[attr-defined]
-    else:
+    if precision not in PRECISIONS:
         raise AttitudeError("ATT_ERR_BAD_PARAM", f"precision must be 'double' or 'float', not {precision!r}")
-    return mod  # type: ignore[no-any-return]
+    return importlib.import_module(f"flightsw.adcs._attitude_{precision}")
 
 
 def status_name(mod: ModuleType, code: int) -> str:

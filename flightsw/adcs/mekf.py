@@ -31,9 +31,14 @@ class MekfConfig:
 
     # --- generic MEKF ---
     gyro_arw: float = 0.003
-    """Gyro angle random walk, rad/sqrt(s) (= rad/s/sqrt(Hz)); > 0."""
-    gyro_rrw: float = 1e-4
+    """Gyro angle random walk, rad/sqrt(s) (= rad/s/sqrt(Hz)); > 0. An effective value: besides the white
+    noise of a consumer MEMS gyro (about 3e-4 rad/sqrt(s)) it covers scale-factor and misalignment errors that
+    grow with the body rate."""
+    gyro_rrw: float = 1e-5
     """Gyro rate random walk (bias drift), rad/s/sqrt(s); >= 0."""
+    gyro_rate_arw: float = 0.0
+    """Extra angle random walk per rad/s of body rate, for scale-factor and misalignment errors,
+    rad/sqrt(s) per rad/s (= sqrt(s)); >= 0."""
     init_sigma_att: float = 1.0
     """1-sigma attitude uncertainty for an axis that the initialisation cannot determine (heading without a
     magnetometer) and for ``set_attitude`` without covariance, rad; > 0."""
@@ -49,20 +54,29 @@ class MekfConfig:
     """Chi-square gate of the bench profile's magnetometer heading update (dimensionless, 1 dof)."""
     max_dt: float = 1.0
     """Largest accepted time step, s; > 0. Larger steps raise ATT_ERR_BAD_DT."""
+    reinit_rejects: int = 100
+    """After this many consecutive chi-square rejections (count, all kinds) the filter drops its attitude and
+    re-initialises from the static solution of the next measurements; 0 = never."""
     # --- 9-axis bench profile ---
     gravity: float = 9.81
     """Magnitude of gravity, m/s^2."""
-    acc_sigma: float = 0.05
-    """Accelerometer direction noise at rest, rad."""
-    acc_sigma_norm_gain: float = 2.0
-    """Extra accelerometer sigma per unit of relative norm error | |a| - g | / g, rad."""
-    acc_sigma_rate_gain: float = 0.2
-    """Extra accelerometer sigma per rad/s of body rate, rad/(rad/s)."""
-    acc_reject_norm: float = 0.25
-    """Reject the accelerometer when | |a| - g | / g exceeds this (dimensionless)."""
+    acc_sigma: float = 0.1
+    """Accelerometer noise at rest as a direction error, rad (the update uses sigma * gravity in m/s^2 on the
+    unnormalised specific force)."""
+    acc_sigma_norm_gain: float = 0.2
+    """Extra accelerometer sigma per unit of relative norm error | |f| - g | / g of the low-passed specific
+    force f (what the averaging did not remove), rad."""
+    acc_sigma_rate_gain: float = 0.0
+    """Extra accelerometer sigma per rad/s of body rate, rad/(rad/s) = s; off by default because the
+    quasi-inertial low-pass already removes centripetal and linear accelerations."""
+    acc_reject_norm: float = 0.5
+    """Reject the accelerometer when | |f| - g | / g of the low-passed specific force exceeds this."""
     acc_lp_tau: float = 0.5
     """Time constant of the low-pass of the relative norm error used for de-weighting, s; >= 0."""
-    mag_sigma: float = 0.1
+    acc_inertial_tau: float = 1.0
+    """Time constant of the low-pass of the specific force in a gyro-propagated (quasi-inertial) frame, s;
+    linear accelerations average out over it; 0 uses the raw accelerometer."""
+    mag_sigma: float = 0.3
     """Magnetometer direction noise when undisturbed, rad."""
     mag_heading_only: bool = True
     """Magnetometer corrects heading only (innovation and gain about the vertical), never tilt."""
@@ -71,17 +85,24 @@ class MekfConfig:
     mag_dip: float = 1.17
     """Initial (or, without learning, fixed) dip angle, positive down, rad; |dip| < pi/2."""
     mag_norm: float = 0.0
-    """Initial (or fixed) field norm in magnetometer units (uT on the bench); 0 = take it from the first sample."""
+    """Initial (or fixed) field norm in magnetometer units (uT on the bench); 0 = from the first sample."""
     mag_learn_tau: float = 20.0
     """Time constant of the online norm and dip estimates, s."""
     mag_reject_norm: float = 0.1
     """Magnetic disturbance when | |m| - norm | / norm exceeds this (dimensionless)."""
     mag_reject_dip: float = 0.1
     """Magnetic disturbance when the dip angle differs from the learned one by more than this, rad."""
+    mag_latency: float = 0.01
+    """Timing mismatch of the magnetometer against the gyro, s: while rotating at rate w its direction is off
+    by about w * latency, so the dip check is widened by that angle."""
     mag_sigma_dist: float = 0.3
-    """Magnetometer sigma used once when a disturbance lasting mag_dist_timeout is accepted as the new field, rad."""
+    """Magnetometer sigma of the first heading update after a new field was accepted, rad."""
     mag_dist_timeout: float = 20.0
-    """After this long disturbed, the new field is accepted as the reference, s."""
+    """A disturbed field that stays self-consistent (norm and dip within the reject thresholds) for this long
+    while the body rotates is accepted as the new reference, s."""
+    mag_new_min_rate: float = 0.35
+    """Body rate above which that time counts, rad/s (a field fixed to the body is never consistent while
+    rotating)."""
     rest_enable: bool = True
     """Detect rest and feed a zero-rate pseudo-measurement to the bias."""
     rest_gyr_thresh: float = 0.035
@@ -92,7 +113,7 @@ class MekfConfig:
     """... for this long, s."""
     rest_lp_tau: float = 0.5
     """Time constant of the rest-detection low-passes, s; >= 0."""
-    rest_sigma: float = 0.01
+    rest_sigma: float = 0.003
     """Sigma of the zero-rate pseudo-measurement of the bias (per sample), rad/s."""
 
     def replace(self, **changes: Any) -> MekfConfig:
@@ -107,7 +128,17 @@ def _fill_params(mod: Any, config: MekfConfig) -> Any:
     check(mod, mod.lib.att_mekf_params_default(p), "params_default")
     for f in dataclasses.fields(config):
         v = getattr(config, f.name)
-        setattr(p, f.name, int(bool(v)) if isinstance(v, bool) else float(v))
+        try:
+            if f.type in ("bool", bool):
+                setattr(p, f.name, int(bool(v)))
+            elif f.type in ("int", int):
+                if not float(v).is_integer():
+                    raise ValueError("not an integer")
+                setattr(p, f.name, int(v))
+            else:
+                setattr(p, f.name, float(v))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise AttitudeError("ATT_ERR_BAD_PARAM", f"MekfConfig.{f.name} = {v!r}: {exc}") from None
     check(mod, mod.lib.att_mekf_params_validate(p), "invalid MekfConfig")
     return p
 
@@ -148,23 +179,29 @@ class Mekf:
         self._step = lib.att_mekf_step
         self._null = ffi.NULL
         self._nbytes = ffi.sizeof("att_mekf_state")
+        # numpy views on the C state (no copy); the properties return float64 copies
+        self._q_view = np.frombuffer(ffi.buffer(self._state.q), dtype=self._dtype)
+        self._b_view = np.frombuffer(ffi.buffer(self._state.bias), dtype=self._dtype)
+        self._p_view = np.frombuffer(ffi.buffer(self._state.P), dtype=self._dtype).reshape(6, 6)
 
     # ------------------------------------------------------------------------------------------ updates
     def update(self, gyr: Any, acc: Any = None, mag: Any = None, *, dt: float) -> None:
         """One sample of the 9-axis profile: gyro propagation over ``dt`` s (gyr in rad/s), then the
         accelerometer (m/s^2, optional) and magnetometer (any unit, optional) updates."""
+        # numpy rows unpack much faster through tolist(); buffers are preallocated, nothing else is created
+        ndarray = np.ndarray
         g = self._g
-        g[0], g[1], g[2] = gyr
+        g[0], g[1], g[2] = gyr.tolist() if isinstance(gyr, ndarray) else gyr
         if acc is None:
             a = self._null
         else:
             a = self._a
-            a[0], a[1], a[2] = acc
+            a[0], a[1], a[2] = acc.tolist() if isinstance(acc, ndarray) else acc
         if mag is None:
             m = self._null
         else:
             m = self._m
-            m[0], m[1], m[2] = mag
+            m[0], m[1], m[2] = mag.tolist() if isinstance(mag, ndarray) else mag
         st = self._step(self._params, self._state, g, a, m, dt)
         if st < 0:
             check(self._mod, st, "update")
@@ -197,10 +234,14 @@ class Mekf:
     def update_rest(self, gyr: Any, sigma: float) -> None:
         """Zero-rate pseudo-measurement: the body is at rest, so the gyro reads its bias (sigma rad/s)."""
         g = self._ffi.new("att_real[3]", _vec(gyr, 3, "gyr").tolist())
-        check(self._mod, self._lib.att_mekf_update_rest(self._params, self._state, g, float(sigma)), "update_rest")
+        check(
+            self._mod,
+            self._lib.att_mekf_update_rest(self._params, self._state, g, float(sigma)),
+            "update_rest",
+        )
 
     def set_attitude(self, q: Any, cov: Any = None) -> None:
-        """Initialise (or overwrite) the attitude with its 3x3 covariance (rad^2; None: init_sigma_att^2 I)."""
+        """Initialise (or overwrite) the attitude with its 3x3 covariance (rad^2; None: init_sigma_att^2)."""
         ffi = self._ffi
         qq = ffi.new("att_real[4]", _vec(q, 4, "q").tolist())
         cc = ffi.NULL if cov is None else ffi.new("att_real[9]", _vec(cov, 9, "cov").tolist())
@@ -213,18 +254,18 @@ class Mekf:
     # ------------------------------------------------------------------------------------------ state
     @property
     def quaternion(self) -> npt.NDArray[np.float64]:
-        s = self._state
-        return np.array([s.q[0], s.q[1], s.q[2], s.q[3]], dtype=np.float64)
+        """Attitude, body -> reference, scalar first (4,)."""
+        return self._q_view.astype(np.float64)
 
     @property
     def bias(self) -> npt.NDArray[np.float64]:
-        s = self._state
-        return np.array([s.bias[0], s.bias[1], s.bias[2]], dtype=np.float64)
+        """Gyro bias estimate, rad/s (3,)."""
+        return self._b_view.astype(np.float64)
 
     @property
     def covariance(self) -> npt.NDArray[np.float64]:
-        buf = self._ffi.buffer(self._state.P)
-        return np.frombuffer(buf, dtype=self._dtype).astype(np.float64).reshape(6, 6)
+        """Error covariance (6, 6): [attitude (rad), bias (rad/s)]."""
+        return self._p_view.astype(np.float64)
 
     @property
     def initialised(self) -> bool:
@@ -259,7 +300,11 @@ class Mekf:
         """Restore a state taken by :meth:`snapshot`."""
         tag = b"D" if self.precision == "double" else b"F"
         head = _SNAP_MAGIC + tag
-        if not isinstance(data, bytes | bytearray) or len(data) != len(head) + self._nbytes or data[: len(head)] != head:
+        if (
+            not isinstance(data, bytes | bytearray)
+            or len(data) != len(head) + self._nbytes
+            or data[: len(head)] != head
+        ):
             raise AttitudeError("ATT_ERR_BAD_PARAM", "not a snapshot of this precision and build")
         self._ffi.buffer(self._state)[:] = data[len(head) :]
 
@@ -281,7 +326,9 @@ def estimate_batch(
     :meth:`Mekf.update` with dt = 1 / rate_hz."""
     if precision not in PRECISIONS:
         raise AttitudeError("ATT_ERR_BAD_PARAM", f"precision must be one of {PRECISIONS}")
-    cfg = (config if config is not None else MekfConfig()).replace(**options) if options else (config or MekfConfig())
+    cfg = config if config is not None else MekfConfig()
+    if options:
+        cfg = cfg.replace(**options)
     mod = load(precision)
     ffi = mod.ffi
     dtype = np.float64 if precision == "double" else np.float32

@@ -92,13 +92,15 @@ def quat_angle_between(p: ArrayLike, q: ArrayLike, precision: str = "double") ->
     return float(out[0])
 
 
-def triad(b1: ArrayLike, r1: ArrayLike, b2: ArrayLike, r2: ArrayLike, precision: str = "double") -> npt.NDArray[
-    np.float64
-]:
+def triad(
+    b1: ArrayLike, r1: ArrayLike, b2: ArrayLike, r2: ArrayLike, precision: str = "double"
+) -> npt.NDArray[np.float64]:
     """TRIAD attitude (body -> reference) from a primary pair (b1, r1) and a secondary pair (b2, r2)."""
     m = load(precision)
     out = m.ffi.new("att_real[4]")
-    st = m.lib.att_triad(_arr(m, b1, 3, "b1"), _arr(m, r1, 3, "r1"), _arr(m, b2, 3, "b2"), _arr(m, r2, 3, "r2"), out)
+    st = m.lib.att_triad(
+        _arr(m, b1, 3, "b1"), _arr(m, r1, 3, "r1"), _arr(m, b2, 3, "b2"), _arr(m, r2, 3, "r2"), out
+    )
     check(m, st, "triad")
     return _out(m, out, 4)
 
@@ -106,7 +108,8 @@ def triad(b1: ArrayLike, r1: ArrayLike, b2: ArrayLike, r2: ArrayLike, precision:
 def qmethod(
     body: ArrayLike, ref: ArrayLike, sigma: ArrayLike, precision: str = "double"
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Optimal (Davenport q-method) attitude from n >= 2 vector pairs, body (n, 3), ref (n, 3), sigma (n,) rad.
+    """Optimal (Davenport q-method) attitude from n >= 2 vector pairs: body (n, 3), ref (n, 3), sigma (n,)
+    in rad.
     Returns (q, cov) with cov the 3x3 covariance of the body-frame attitude error, rad^2."""
     m = load(precision)
     b = np.asarray(body, dtype=np.float64).reshape(-1, 3)
