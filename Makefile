@@ -9,8 +9,11 @@ SYSTEM_PACKAGES := gcc make python3-venv python3-dev gcc-arm-none-eabi libnewlib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_SOURCES := $(wildcard csrc/attitude/*.c csrc/attitude/*.h)
 SECONDS ?= 60
+BOARD ?= nucleo-f446re
+QEMU_PORT ?= 5555
+FIRMWARE_DIR := build/firmware
 
-.PHONY: help setup test demo bench lint cross fuzz generated system-deps clean
+.PHONY: help setup test demo bench lint cross fuzz generated system-deps clean firmware qemu flash
 
 help:
 	@echo "make demo         set up and run the main job"
@@ -21,6 +24,9 @@ help:
 	@echo "make fuzz         fuzz the CCSDS decoders for SECONDS (default $(SECONDS))"
 	@echo "make generated    regenerate the committed C headers and reference page from profile and dictionary"
 	@echo "make system-deps  install the Debian packages for cross builds and emulation"
+	@echo "make firmware     build the STM32 ADCS node firmware for both boards, print flash/RAM/stack use"
+	@echo "make qemu         run the firmware under QEMU (netduinoplus2), its UART on TCP port QEMU_PORT ($(QEMU_PORT))"
+	@echo "make flash        program BOARD (default nucleo-f446re) through its ST-LINK (OpenOCD or st-flash)"
 
 setup: $(VENV)/.installed
 
@@ -47,6 +53,7 @@ lint: setup
 
 cross:
 	$(MAKE) -C csrc/attitude cross
+	$(MAKE) -C csrc/ccsds cortex-m4
 
 fuzz: setup
 	$(BIN)/python -m flightsw.ccsds.fuzz --seconds $(SECONDS)
@@ -56,6 +63,15 @@ generated: setup
 	$(BIN)/flightsw dictionary c-header --write
 	$(BIN)/flightsw dictionary markdown --write
 
+firmware:
+	$(MAKE) -C csrc/firmware/stm32f4
+
+qemu: firmware
+	PYTHONPATH=. $(PYTHON) -m flightsw.target.qemu --firmware $(FIRMWARE_DIR)/netduinoplus2/adcs-node.elf --port $(QEMU_PORT)
+
+flash:
+	$(MAKE) -C csrc/firmware/stm32f4 flash BOARD=$(BOARD)
+
 system-deps:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)
@@ -63,3 +79,4 @@ system-deps:
 clean:
 	rm -rf $(VENV) build *.egg-info flightsw/adcs/_attitude_*.so flightsw/adcs/_attitude_*.c
 	$(MAKE) -C csrc/attitude clean
+	$(MAKE) -C csrc/firmware/stm32f4 clean
