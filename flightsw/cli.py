@@ -18,6 +18,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("flightsw.ccsds.decode", "decode packets, frames, CLTUs or a byte stream to JSON lines"),
     "profile": ("flightsw.profile_cli", "show the mission link profile, or export it as a C header"),
     "dictionary": ("flightsw.dictionary.cli", "check the mission dictionary, generate its C header and page"),
+    "ground": ("flightsw.ground.cli", "the operator console: send commands, watch telemetry, run procedures"),
+    "archive": ("flightsw.ground.archive_cli", "export, plot or summarise a recorded ground archive"),
+    "fly": ("flightsw.cdh.fly", "run the on-board flight software on a serial link (C&DH executive, ADCS)"),
 }
 
 

@@ -97,6 +97,12 @@
 #define FSW_CMD_SCHEDULE_DELETE_SERVICE 11u  /* Delete time-based scheduled activities identified by request identifier */
 #define FSW_CMD_SCHEDULE_DELETE_SUBTYPE 5u
 #define FSW_CMD_SCHEDULE_DELETE_APID 0x010u  /* cdh */
+#define FSW_CMD_SCHEDULE_TIME_SHIFT_SERVICE 11u  /* Time-shift all scheduled activities */
+#define FSW_CMD_SCHEDULE_TIME_SHIFT_SUBTYPE 15u
+#define FSW_CMD_SCHEDULE_TIME_SHIFT_APID 0x010u  /* cdh */
+#define FSW_CMD_SCHEDULE_SUMMARY_REPORT_SERVICE 11u  /* Summary-report all time-based scheduled activities (answered by TM[11,13]) */
+#define FSW_CMD_SCHEDULE_SUMMARY_REPORT_SUBTYPE 17u
+#define FSW_CMD_SCHEDULE_SUMMARY_REPORT_APID 0x010u  /* cdh */
 #define FSW_CMD_MONITORING_ENABLE_SERVICE 12u  /* Enable parameter monitoring definitions */
 #define FSW_CMD_MONITORING_ENABLE_SUBTYPE 1u
 #define FSW_CMD_MONITORING_ENABLE_APID 0x010u  /* cdh */
@@ -121,6 +127,12 @@
 #define FSW_CMD_STORAGE_DUMP_TIME_RANGE_SERVICE 15u  /* Start the by-time-range retrieval of a packet store on VC1 */
 #define FSW_CMD_STORAGE_DUMP_TIME_RANGE_SUBTYPE 9u
 #define FSW_CMD_STORAGE_DUMP_TIME_RANGE_APID 0x010u  /* cdh */
+#define FSW_CMD_STORAGE_DELETE_UNTIL_SERVICE 15u  /* Delete the content of packet stores up to a time */
+#define FSW_CMD_STORAGE_DELETE_UNTIL_SUBTYPE 11u
+#define FSW_CMD_STORAGE_DELETE_UNTIL_APID 0x010u  /* cdh */
+#define FSW_CMD_STORAGE_STATUS_REPORT_SERVICE 15u  /* Report the status of each packet store (answered by TM[15,19]) */
+#define FSW_CMD_STORAGE_STATUS_REPORT_SUBTYPE 18u
+#define FSW_CMD_STORAGE_STATUS_REPORT_APID 0x010u  /* cdh */
 #define FSW_CMD_ARE_YOU_ALIVE_SERVICE 17u  /* Are-you-alive connection test of the C&DH executive (answered by TM[17,2]) */
 #define FSW_CMD_ARE_YOU_ALIVE_SUBTYPE 1u
 #define FSW_CMD_ARE_YOU_ALIVE_APID 0x010u  /* cdh */
@@ -157,6 +169,9 @@
 #define FSW_PARAM_CDH_TC_REJECTED_ID 0x0108u  /* uint32: Telecommands refused at acceptance (TM[1,2]) */
 #define FSW_PARAM_CDH_SCHEDULE_ENABLED_ID 0x0109u  /* bool: Time-based schedule execution enabled (ST[11]) */
 #define FSW_PARAM_CDH_SCHEDULE_ENTRIES_ID 0x010Au  /* uint16: Activities waiting in the time-based schedule */
+#define FSW_PARAM_CDH_SCHEDULER_JITTER_P50_ID 0x010Bu  /* float32 [s]: Median release jitter of the fastest rate group (ADCS) over its last 4096 releases */
+#define FSW_PARAM_CDH_SCHEDULER_JITTER_P99_ID 0x010Cu  /* float32 [s]: 99th percentile release jitter of the fastest rate group (ADCS) over its last 4096 releases */
+#define FSW_PARAM_CDH_SCHEDULER_FRAMES_SKIPPED_ID 0x010Du  /* uint32: Scheduler minor frames skipped after overruns (never run late in a burst) */
 #define FSW_PARAM_LINK_FRAMES_IN_ID 0x0201u  /* uint32: TC transfer frames received with a good FECF */
 #define FSW_PARAM_LINK_FRAMES_OUT_ID 0x0202u  /* uint32: TM transfer frames sent, idle frames included */
 #define FSW_PARAM_LINK_CRC_ERRORS_ID 0x0203u  /* uint32: TC frames and PUS packets refused for a bad CRC */
@@ -184,6 +199,7 @@
 #define FSW_PARAM_ADCS_ESTIMATOR_RESETS_ID 0x0311u  /* uint16: Estimator re-initialisations (commanded or on divergence) */
 #define FSW_PARAM_ADCS_ATTITUDE_ERROR_ID 0x0312u  /* float32 [rad]: Angle between the estimated and the commanded attitude */
 #define FSW_PARAM_ADCS_BODY_RATE_ID 0x0313u  /* float32 [rad/s]: Norm of the bias-corrected body angular rate */
+#define FSW_PARAM_ADCS_TRUTH_ERROR_ID 0x0314u  /* float32 [rad]: Simulation mode only: angle between the estimated and the simulated true attitude (0 otherwise) */
 #define FSW_PARAM_PLATFORM_BATTERY_VOLTAGE_ID 0x0401u  /* float32 [V]: Battery bus voltage (2S Li-ion) */
 #define FSW_PARAM_PLATFORM_BATTERY_CURRENT_ID 0x0402u  /* float32 [A]: Battery current, positive when charging */
 #define FSW_PARAM_PLATFORM_BATTERY_TEMPERATURE_ID 0x0403u  /* float32 [K]: Battery temperature */
@@ -218,6 +234,16 @@
 #define FSW_HK_PLATFORM_ENABLED 1
 #define FSW_HK_PLATFORM_PARAMETER_COUNT 7u
 #define FSW_HK_PLATFORM_PARAMETER_IDS {0x0401u, 0x0402u, 0x0403u, 0x0404u, 0x0405u, 0x0406u, 0x0407u}
+#define FSW_HK_SIM_TRUTH_ID 6u  /* Simulation mode only: estimator error against the simulated truth (the demo enables it) */
+#define FSW_HK_SIM_TRUTH_PERIOD_S 1.0
+#define FSW_HK_SIM_TRUTH_ENABLED 0
+#define FSW_HK_SIM_TRUTH_PARAMETER_COUNT 1u
+#define FSW_HK_SIM_TRUTH_PARAMETER_IDS {0x0314u}
+#define FSW_HK_CDH_SCHEDULER_ID 7u  /* Scheduler timing: release jitter of the ADCS rate group, overruns, processor load */
+#define FSW_HK_CDH_SCHEDULER_PERIOD_S 10.0
+#define FSW_HK_CDH_SCHEDULER_ENABLED 1
+#define FSW_HK_CDH_SCHEDULER_PARAMETER_COUNT 6u
+#define FSW_HK_CDH_SCHEDULER_PARAMETER_IDS {0x010Bu, 0x010Cu, 0x0106u, 0x0105u, 0x010Du, 0x0104u}
 
 /* Events */
 #define FSW_EVENT_MODE_CHANGED_ID 0x0001u  /* The spacecraft mode changed */
@@ -226,6 +252,8 @@
 #define FSW_EVENT_SAFE_MODE_ENTERED_SEVERITY FSW_EVENT_SEVERITY_HIGH
 #define FSW_EVENT_TIME_SET_ID 0x0003u  /* On-board time was set by TC[9,128] */
 #define FSW_EVENT_TIME_SET_SEVERITY FSW_EVENT_SEVERITY_INFORMATIVE
+#define FSW_EVENT_TC_REJECTED_ID 0x0004u  /* A telecommand was refused at acceptance (TM[1,2]); flightsw.cdh.service.FailureCode lists the codes */
+#define FSW_EVENT_TC_REJECTED_SEVERITY FSW_EVENT_SEVERITY_LOW
 #define FSW_EVENT_SCHEDULER_OVERRUN_ID 0x0010u  /* A scheduler cycle overran its period */
 #define FSW_EVENT_SCHEDULER_OVERRUN_SEVERITY FSW_EVENT_SEVERITY_LOW
 #define FSW_EVENT_WATCHDOG_EXPIRED_ID 0x0011u  /* A task stayed silent longer than fdir_watchdog_timeout */

@@ -1,0 +1,366 @@
+"""The ADCS application of the executive: the C attitude core in process, fed by a sensor source.
+
+Sources: :class:`SimulatedImu` (:func:`flightsw.sim.imu.simulate_imu`, with truth for the estimation
+error) or :class:`InjectedImu`, samples that a HIL rig sends as telecommands ``sim_imu_sample`` to the
+simulation APID on TC VC1. Injection is accepted only when the executive was started in simulation mode (the
+router refuses it otherwise with ``NOT_IN_SIMULATION``); the first injected sample switches the application
+from the simulated IMU to the injected stream.
+
+Every ADCS tick (100 Hz) takes one sample and runs one MEKF step. At the control rate the estimate, gyro bias,
+covariance diagonal and estimator health go to the ``adcs_*`` telemetry parameters, and a commanded slew's
+guidance advances. Health: ``initialising`` until every attitude variance is below
+:data:`CONVERGED_VARIANCE`, then ``converged`` (event ``estimator_converged``); ``diverged`` when the state
+is not finite or an attitude variance exceeds :data:`DIVERGED_VARIANCE` after convergence: event
+``estimator_diverged``, the filter is reset, and FDIR takes NOMINAL back to SAFE (cause ``estimator``).
+No sample for ``fdir_adcs_node_timeout`` seconds is a sensor dropout: event ``adcs_node_lost`` and, in
+NOMINAL, SAFE (cause ``adcs_node``); NOMINAL is refused while the dropout lasts.
+
+Functions (ST[08] on the ADCS APID): ``adcs_reset`` (estimator, or the whole application for ``node``) and
+``adcs_slew``. This prototype has no actuators: a slew runs the guidance, a commanded attitude moving from
+the current estimate to the target at the commanded rate; ``adcs_attitude_error`` is the angle between
+estimate and commanded attitude while it runs, and ``slew_complete`` reports the final error when the
+guidance arrives.
+
+Hooks for integration (a closed-loop simulator, the ADCS node later): any object with ``next_sample()`` and a
+``restarted`` flag is a :class:`SensorSource` (assign :attr:`AdcsApplication.source`); the guidance is read
+from :attr:`AdcsApplication.commanded` (the commanded attitude, None when no slew runs) and
+:attr:`AdcsApplication.slew_target`; :attr:`AdcsApplication.truth_error` is the estimation error against the
+truth that a simulated sample carries.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from flightsw.adcs import Mekf, MekfConfig
+from flightsw.cdh.modes import Mode
+from flightsw.cdh.service import FailureCode, Request, Service, ServiceContext, ServiceFailure
+from flightsw.cdh.services.s08_functions import FunctionManagement
+from flightsw.dictionary import Argument, DataType, Telecommand
+from flightsw.sim.imu import simulate_imu
+
+log = logging.getLogger(__name__)
+
+CONVERGED_VARIANCE = 1e-3  # rad², the soft limit of adcs_cov_attitude_* in the dictionary
+DIVERGED_VARIANCE = 1e-2  # rad², their hard limit
+SIM_CHUNK_S = 300.0  # seconds of simulated IMU generated at a time
+INJECTION_QUEUE = 256  # injected samples waiting for the ADCS tick
+SIM_INJECTION_SERVICE = 128  # mission-specific service type (ECSS-E-ST-70-41C §5.3.3: 128..255)
+QUATERNION_NORM_TOLERANCE = 1e-3
+
+_FLOAT64 = DataType("float64", "float", 64)
+
+
+def injection_command(simulation_apid: int) -> Telecommand:
+    """The HIL sensor injection telecommand TC[128,1] to the simulation APID: one IMU sample."""
+    arguments = tuple(
+        Argument(f"{sensor}_{axis}", _FLOAT64, unit=unit)
+        for sensor, unit in (("gyr", "rad/s"), ("acc", "m/s^2"), ("mag", "uT")) for axis in "xyz"
+    )
+    return Telecommand("sim_imu_sample", SIM_INJECTION_SERVICE, 1, "simulation", simulation_apid, arguments,
+                       "One IMU sample for the ADCS, accepted only in simulation mode")
+
+
+@dataclass(frozen=True)
+class ImuSample:
+    gyr: tuple[float, float, float]  # rad/s, body
+    acc: tuple[float, float, float]  # m/s², body
+    mag: tuple[float, float, float]  # µT, body
+    truth: tuple[float, float, float, float] | None = None  # body → reference, when simulated
+
+
+class SensorSource(Protocol):
+    restarted: bool  # set by the source when its samples jumped (new scenario): the filter restarts
+
+    def next_sample(self) -> ImuSample | None:
+        """The sample of this ADCS tick, or None when there is none (dropout)."""
+
+
+class SimulatedImu:
+    """Samples of :func:`flightsw.sim.imu.simulate_imu`, generated :data:`SIM_CHUNK_S` seconds at a time.
+    A new chunk starts a new scenario (new seed): :attr:`restarted` tells the application to reset the
+    filter, since truth jumps there."""
+
+    def __init__(self, rate_hz: float, seed: int = 0, chunk_s: float = SIM_CHUNK_S) -> None:
+        self.rate_hz = rate_hz
+        self.seed = seed
+        self.chunk_s = chunk_s
+        self._index = 0
+        self._scenario = simulate_imu(chunk_s, rate_hz, seed=seed)
+        self.restarted = False
+
+    def next_sample(self) -> ImuSample | None:
+        if self._index >= self._scenario.n_samples:
+            self.seed += 1
+            self._scenario = simulate_imu(self.chunk_s, self.rate_hz, seed=self.seed)
+            self._index = 0
+            self.restarted = True
+        s, i = self._scenario, self._index
+        self._index += 1
+        return ImuSample(tuple(s.gyr[i].tolist()), tuple(s.acc[i].tolist()),
+                         tuple(s.mag[i].tolist()), tuple(s.truth[i].tolist()))
+
+
+class InjectedImu:
+    """Injected samples waiting for the ADCS tick; the oldest are dropped (counted) if the rig runs ahead."""
+
+    def __init__(self, capacity: int = INJECTION_QUEUE) -> None:
+        self._queue: deque[ImuSample] = deque(maxlen=capacity)
+        self.received = 0
+        self.dropped = 0
+        self.restarted = False
+
+    def push(self, sample: ImuSample) -> None:
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1
+        self._queue.append(sample)
+        self.received += 1
+
+    def next_sample(self) -> ImuSample | None:
+        return self._queue.popleft() if self._queue else None
+
+
+def _angle_between(p: np.ndarray, q: np.ndarray) -> float:
+    """Rotation angle (rad) between two unit quaternions; q and -q are the same attitude."""
+    dot = abs(float(np.dot(p, q)))
+    return 2.0 * math.acos(min(1.0, dot))
+
+
+def _slerp(p: np.ndarray, q: np.ndarray, fraction: float) -> np.ndarray:
+    if float(np.dot(p, q)) < 0.0:
+        q = -q
+    theta = math.acos(min(1.0, float(np.dot(p, q))))
+    if theta < 1e-9:
+        return q.copy()
+    out = (math.sin((1 - fraction) * theta) * p + math.sin(fraction * theta) * q) / math.sin(theta)
+    return out / np.linalg.norm(out)
+
+
+class _Injection(Service):
+    """TC[128,1] on the simulation APID: hands the sample to the application."""
+
+    service_type = SIM_INJECTION_SERVICE
+    apid_roles = ("simulation",)
+
+    def __init__(self, application: AdcsApplication) -> None:
+        self.application = application
+
+    def handle(self, request: Request) -> None:
+        a = request.arguments
+        self.application.inject(ImuSample((a["gyr_x"], a["gyr_y"], a["gyr_z"]),
+                                          (a["acc_x"], a["acc_y"], a["acc_z"]),
+                                          (a["mag_x"], a["mag_y"], a["mag_z"])))
+
+
+class AdcsApplication:
+    """See the module docstring. ``source`` None: no sensor until samples are injected (or ever)."""
+
+    def __init__(self, context: ServiceContext, rate_hz: int, source: SensorSource | None,
+                 precision: str = "double") -> None:
+        self.ctx = context
+        self.rate_hz = rate_hz
+        self.dt = 1.0 / rate_hz
+        self.source: SensorSource | None = source
+        self.precision = precision
+        self.filter = Mekf(MekfConfig(), precision=precision)
+        self.state = "off"
+        self.resets = 0
+        self.samples = 0
+        self.dropouts = 0
+        self.last_sample_at: float | None = None
+        self.dropout_active = False
+        self.body_rate = 0.0
+        self.truth_error: float | None = None  # rad, estimate against simulated truth
+        self.slew_target: np.ndarray | None = None
+        self.slew_rate = 0.0
+        self.commanded: np.ndarray | None = None
+        self.attitude_error = 0.0
+        self.injected: InjectedImu | None = None
+
+    # -- wiring --------------------------------------------------------------------------------------
+    def install(self, executive: Any, functions: FunctionManagement) -> None:
+        """Register the ADCS functions, the injection command (simulation mode), telemetry and guard."""
+        dictionary = self.ctx.dictionary
+        for name, handler in (("adcs_reset", self._reset_function), ("adcs_slew", self._slew_function)):
+            command = dictionary.command_by_name[name]
+            assert command.function_id is not None
+            functions.add_function(command.apid, command.function_id, handler)
+        if self.ctx.simulation:
+            executive.add_command(injection_command(self.ctx.profile.apids.simulation))
+            executive.register(_Injection(self))
+        executive.telemetry_sources.append(self.publish)
+        executive.modes.add_guard(self._mode_guard)
+
+    def _mode_guard(self, current: Mode, target: Mode) -> str | None:
+        if target is Mode.NOMINAL and self.dropout_active:
+            return "no attitude sensor data"
+        if target is Mode.NOMINAL and self.state == "diverged":
+            return "attitude estimator diverged"
+        return None
+
+    def inject(self, sample: ImuSample) -> None:
+        if self.injected is None:
+            log.warning("HIL injection started: the ADCS now takes injected IMU samples")
+            self.injected = InjectedImu()
+            self.source = self.injected
+            self._reset_filter()
+        self.injected.push(sample)
+
+    # -- 100 Hz --------------------------------------------------------------------------------------
+    def step(self, now: float) -> None:
+        sample = self.source.next_sample() if self.source is not None else None
+        if sample is None:
+            self._check_dropout(now)
+            return
+        if self.source is not None and self.source.restarted:
+            self.source.restarted = False
+            self._reset_filter()
+        self.last_sample_at = now
+        if self.dropout_active:
+            log.warning("ADCS sensor data back")
+            self.dropout_active = False
+        self.filter.update(sample.gyr, sample.acc, sample.mag, dt=self.dt)
+        self.samples += 1
+        q = self.filter.quaternion
+        if sample.truth is not None:
+            self.truth_error = _angle_between(q, np.asarray(sample.truth))
+        rate = np.asarray(sample.gyr) - self.filter.bias
+        self.body_rate = float(np.linalg.norm(rate))
+        self._check_health(q)
+
+    def _check_dropout(self, now: float) -> None:
+        if self.source is None or self.dropout_active:
+            return
+        since = self.last_sample_at if self.last_sample_at is not None else now
+        if self.last_sample_at is None:
+            self.last_sample_at = now
+        silent = now - since
+        if silent < float(self.ctx.get_parameter("fdir_adcs_node_timeout")):
+            return
+        self.dropout_active = True
+        self.dropouts += 1
+        self.ctx.raise_event("adcs_node_lost", {"silent_for": silent})
+        self._fdir_safe("adcs_node")
+
+    def _check_health(self, q: np.ndarray) -> None:
+        if not self.filter.initialised:
+            self.state = "initialising"
+            return
+        variances = np.diag(self.filter.covariance)[:3]
+        finite = bool(np.all(np.isfinite(q)) and np.all(np.isfinite(variances)))
+        if self.state == "converged" and (not finite or float(variances.max()) > DIVERGED_VARIANCE):
+            trace = float(variances.sum()) if finite else float("inf")
+            self.state = "diverged"
+            log.error("attitude estimator diverged (attitude covariance trace %s rad²): reset", trace)
+            self.ctx.raise_event("estimator_diverged", {"covariance_trace": min(trace, 3.4e38)})
+            self._reset_filter()
+            self._fdir_safe("estimator")
+            return
+        if self.state in ("off", "initialising", "diverged") and finite \
+                and float(variances.max()) < CONVERGED_VARIANCE:
+            self.state = "converged"
+            self.ctx.raise_event("estimator_converged")
+        elif self.state == "off":
+            self.state = "initialising"
+
+    def _fdir_safe(self, cause: str) -> None:
+        self._abort_slew()
+        if self.ctx.mode is Mode.NOMINAL:
+            self.ctx.request_mode(Mode.SAFE, cause)
+
+    def _reset_filter(self) -> None:
+        self.filter.reset()
+        self.resets += 1
+        if self.state != "diverged":
+            self.state = "initialising"
+
+    # -- 10 Hz ---------------------------------------------------------------------------------------
+    def control(self, now: float, dt: float) -> None:
+        """Advance a slew's guidance by ``dt`` seconds."""
+        if self.slew_target is None or self.commanded is None:
+            return
+        if self.ctx.mode is not Mode.NOMINAL:
+            self._abort_slew()
+            return
+        remaining = _angle_between(self.commanded, self.slew_target)
+        step = self.slew_rate * dt
+        if remaining <= step:
+            self.commanded = self.slew_target
+            final = _angle_between(self.filter.quaternion, self.slew_target)
+            self.attitude_error = final
+            self.ctx.raise_event("slew_complete", {"final_error": final})
+            self.slew_target = None
+            self.commanded = None
+            return
+        self.commanded = _slerp(self.commanded, self.slew_target, step / remaining)
+        self.attitude_error = _angle_between(self.filter.quaternion, self.commanded)
+
+    def _abort_slew(self) -> None:
+        if self.slew_target is not None:
+            log.warning("slew aborted")
+        self.slew_target = None
+        self.commanded = None
+
+    def publish(self) -> None:
+        """The ``adcs_*`` telemetry parameters from the filter state."""
+        q = self.filter.quaternion
+        bias = self.filter.bias
+        variances = np.diag(self.filter.covariance)
+        counters = self.filter.counters
+        values: dict[str, Any] = {
+            "adcs_q_w": q[0], "adcs_q_x": q[1], "adcs_q_y": q[2], "adcs_q_z": q[3],
+            "adcs_gyro_bias_x": bias[0], "adcs_gyro_bias_y": bias[1], "adcs_gyro_bias_z": bias[2],
+            "adcs_cov_attitude_x": variances[0], "adcs_cov_attitude_y": variances[1],
+            "adcs_cov_attitude_z": variances[2], "adcs_cov_bias_x": variances[3],
+            "adcs_cov_bias_y": variances[4], "adcs_cov_bias_z": variances[5],
+        }
+        for name, value in values.items():
+            value = float(value)
+            self.ctx.set_telemetry(name, value if math.isfinite(value) else 0.0)
+        states = self.ctx.dictionary.enumeration_by_name["estimator_state"].by_name
+        self.ctx.set_telemetry("adcs_estimator_state", states[self.state].value)
+        self.ctx.set_telemetry("adcs_estimator_updates", sum(counters["accepted"].values()) & 0xFFFFFFFF)
+        self.ctx.set_telemetry("adcs_estimator_rejections", sum(counters["rejected"].values()) & 0xFFFFFFFF)
+        self.ctx.set_telemetry("adcs_estimator_resets", self.resets & 0xFFFF)
+        self.ctx.set_telemetry("adcs_attitude_error", self.attitude_error)
+        self.ctx.set_telemetry("adcs_body_rate", self.body_rate)
+        self.ctx.set_telemetry("adcs_truth_error", self.truth_error if self.truth_error is not None else 0.0)
+        if self.truth_error is not None:  # simulation mode: the demo's estimator error against truth
+            self.ctx.set_telemetry("adcs_truth_error", self.truth_error)
+
+    # -- functions -----------------------------------------------------------------------------------
+    def _reset_function(self, request: Request) -> None:
+        scope = int(request.arguments["scope"])
+        self._abort_slew()
+        if scope == 1:  # node: a fresh filter, as after a reboot of the ADCS node
+            self.filter = Mekf(MekfConfig(), precision=self.precision)
+            self.resets += 1
+            self.state = "initialising"
+        else:
+            self._reset_filter()
+        log.info("ADCS reset (%s)", "node" if scope == 1 else "estimator")
+
+    def _slew_function(self, request: Request) -> None:
+        a = request.arguments
+        if self.ctx.mode is not Mode.NOMINAL:
+            raise ServiceFailure(FailureCode.NOT_ALLOWED_IN_MODE, "slews need NOMINAL mode")
+        target = np.array([a["q_w"], a["q_x"], a["q_y"], a["q_z"]], dtype=np.float64)
+        norm = float(np.linalg.norm(target))
+        if abs(norm - 1.0) > QUATERNION_NORM_TOLERANCE:
+            raise ServiceFailure(FailureCode.INVALID_VALUE, f"target quaternion norm {norm:.6f}, expected 1")
+        rate = float(a["rate"])
+        limit = float(self.ctx.get_parameter("adcs_slew_rate_max"))
+        if not 0.0 < rate <= limit:
+            raise ServiceFailure(FailureCode.INVALID_VALUE, f"rate {rate} rad/s outside (0, {limit}]")
+        if self.state != "converged":
+            raise ServiceFailure(FailureCode.RESOURCE_UNAVAILABLE, f"estimator {self.state}")
+        self.slew_target = target / norm
+        self.slew_rate = rate
+        self.commanded = self.filter.quaternion
+        log.info("slew to %s at %.4f rad/s", np.round(self.slew_target, 4).tolist(), rate)
