@@ -1,0 +1,1 @@
+"""Targets the flight software or the HIL rig talk to: emulated boards started as processes."""
