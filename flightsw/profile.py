@@ -170,7 +170,8 @@ def load_profile(path: str | Path) -> LinkProfile:
 def c_header(profile: LinkProfile = DEFAULT_PROFILE) -> str:
     """The profile as C preprocessor constants (``FSW_TM_FRAME_LENGTH`` ...) for the firmware."""
     lines = [
-        "/* Generated from flightsw/profile.py by `make generated` (flightsw profile --c-header). Do not edit. */",
+        "/* Generated from flightsw/profile.py by `make generated` (flightsw profile --c-header).",
+        "   Do not edit. */",
         "#ifndef FSW_LINK_PROFILE_H",
         "#define FSW_LINK_PROFILE_H",
         "",

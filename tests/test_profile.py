@@ -68,10 +68,8 @@ def test_c_header_compiles_and_carries_the_values(tmp_path) -> None:
         " (unsigned)tail[FSW_TC_CLTU_TAIL_LENGTH - 1]); return 0; }\n"
     )
     exe = tmp_path / "check"
-    subprocess.run(
-        ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o", str(exe), str(tmp_path / "check.c")],
-        check=True,
-    )
+    strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+    subprocess.run(["gcc", *strict, "-o", str(exe), str(tmp_path / "check.c")], check=True)
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.split()
     p = DEFAULT_PROFILE
     assert out == [str(p.scid), str(p.tm.frame_length), str(p.apids.idle), str(p.tc.cltu_tail[-1])]

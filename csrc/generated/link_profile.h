@@ -1,4 +1,5 @@
-/* Generated from flightsw/profile.py by `make generated` (flightsw profile --c-header). Do not edit. */
+/* Generated from flightsw/profile.py by `make generated` (flightsw profile --c-header).
+   Do not edit. */
 #ifndef FSW_LINK_PROFILE_H
 #define FSW_LINK_PROFILE_H
 
