@@ -46,6 +46,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/attitude.py
 	$(BIN)/python bench/ccsds.py
+	$(BIN)/python bench/cdh.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -14,7 +14,8 @@ from flightsw.errors import FlightswError
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("flightsw.adcs.demo", "run the attitude estimator on a simulated IMU and print its accuracy"),
+    "demo": ("flightsw.demo", "the mission demo: flight software and ground over a simulated serial link"),
+    "adcs-demo": ("flightsw.adcs.demo", "the attitude estimator alone on a simulated IMU, accuracy vs truth"),
     "decode": ("flightsw.ccsds.decode", "decode packets, frames, CLTUs or a byte stream to JSON lines"),
     "profile": ("flightsw.profile_cli", "show the mission link profile, or export it as a C header"),
     "dictionary": ("flightsw.dictionary.cli", "check the mission dictionary, generate its C header and page"),

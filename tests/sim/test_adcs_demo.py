@@ -1,4 +1,4 @@
-"""`flightsw demo`: the estimator on the simulated scenario, its accuracy against the floor."""
+"""`flightsw adcs-demo`: the estimator on the simulated scenario, its accuracy against the floor."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ pytest.importorskip("flightsw.adcs")
 
 
 def test_demo_reports_error_table_and_floor(capsys) -> None:
-    assert cli.main(["demo", "--seconds", "20", "--seed", "2"]) == 0
+    assert cli.main(["adcs-demo", "--seconds", "20", "--seed", "2"]) == 0
     out = capsys.readouterr().out
     assert "Scenario: 20 s at 100 Hz (seed 2)" in out
     # A table row every 5 s.
@@ -30,10 +30,10 @@ def test_demo_reports_error_table_and_floor(capsys) -> None:
 
 @pytest.mark.parametrize("precision", ["double", "float"])
 def test_demo_runs_in_both_precisions(capsys, precision) -> None:
-    assert cli.main(["demo", "--seconds", "12", "--precision", precision]) == 0
+    assert cli.main(["adcs-demo", "--seconds", "12", "--precision", precision]) == 0
     assert f"C core in {precision} precision" in capsys.readouterr().out
 
 
 def test_demo_rejects_non_positive_duration(capsys) -> None:
-    assert cli.main(["demo", "--seconds", "0"]) == 2
+    assert cli.main(["adcs-demo", "--seconds", "0"]) == 2
     assert "--seconds must be positive" in capsys.readouterr().err
