@@ -27,6 +27,7 @@ help:
 	@echo "make firmware     build the STM32 ADCS node firmware for both boards, print flash/RAM/stack use"
 	@echo "make qemu         run the firmware under QEMU (netduinoplus2), its UART on TCP port QEMU_PORT ($(QEMU_PORT))"
 	@echo "make flash        program BOARD (default nucleo-f446re) through its ST-LINK (OpenOCD or st-flash)"
+	@echo "make hil          HIL suite on HIL_TARGETS ($(HIL_TARGETS)), one xdist worker each; report in out/hil/"
 
 setup: $(VENV)/.installed
 
@@ -69,6 +70,14 @@ firmware:
 
 qemu: firmware
 	PYTHONPATH=. $(PYTHON) -m flightsw.target.qemu --firmware $(FIRMWARE_DIR)/netduinoplus2/adcs-node.elf --port $(QEMU_PORT)
+
+# The HIL suite, one pytest-xdist worker per target (each with its own emulator or port); JUnit XML and a
+# Markdown report with plots per target under out/hil/<target>/.
+HIL_TARGETS ?= sim qemu-stm32
+.PHONY: hil
+hil: setup
+	$(BIN)/python -m pytest hil -n $(words $(HIL_TARGETS)) --dist loadgroup $(addprefix --target ,$(HIL_TARGETS)) \
+		--junitxml=out/hil/junit.xml
 
 flash:
 	$(MAKE) -C csrc/firmware/stm32f4 flash BOARD=$(BOARD)

@@ -1,0 +1,1 @@
+"""The hardware-in-the-loop rig: target fixtures, the suite and its report (``pytest hil --target ...``)."""
