@@ -39,6 +39,8 @@ void att_cross3(const att_real a[3], const att_real b[3], att_real out[3]);
 int att_unit3(const att_real v[3], att_real out[3]);
 void att_qmul_raw(const att_real p[4], const att_real q[4], att_real out[4]);
 void att_qnorm_raw(att_real q[4]);
+/* Renormalise a quaternion whose norm is 1 to within a few rounding errors (a product of unit quaternions). */
+void att_qnorm_near_unit_raw(att_real q[4]);
 void att_qrot_raw(const att_real q[4], const att_real v[3], att_real out[3]);
 void att_qrot_inv_raw(const att_real q[4], const att_real v[3], att_real out[3]);
 void att_q_from_rotvec_raw(const att_real rv[3], att_real q[4]);

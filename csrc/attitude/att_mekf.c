@@ -1,8 +1,11 @@
 /* att_mekf.c - multiplicative extended Kalman filter (attitude quaternion + gyro bias).
  *
  * Error state x = [dtheta, dbias] with q_true = q (x) dq(dtheta) (body-frame error) and bias_true = bias + dbias.
- * Propagation (Farrenkopf / Markley discrete noise), sequential updates in Joseph form, multiplicative reset.
- * Every public function works on a copy of the state and commits it only when everything succeeded.
+ * Propagation (Farrenkopf / Markley discrete noise), updates in Joseph form (vector blocks with a 3x3 inverse
+ * for the generic API, sequential scalar rows for the bench profile), multiplicative reset. The bench profile
+ * propagates the covariance once per correction block (att_mekf_block_cov); the generic functions first apply a
+ * pending block. Every public function works on a copy of the state and commits it only when everything
+ * succeeded.
  */
 #include <string.h>
 #include "att_internal.h"
@@ -50,6 +53,8 @@ att_status att_mekf_params_default(att_mekf_params *p)
     p->rest_time = ATT_C(1.5);
     p->rest_lp_tau = ATT_C(0.5);
     p->rest_sigma = ATT_C(0.003);
+    p->update_period = ATT_C(0.04);        /* 25 Hz corrections: far faster than every time constant above */
+    p->acc_tilt_only = 1;
     return ATT_OK;
 }
 
@@ -71,7 +76,7 @@ att_status att_mekf_params_validate(const att_mekf_params *p)
         !NONNEG_FINITE(p->mag_norm) || !POS_FINITE(p->mag_learn_tau) || !POS_FINITE(p->mag_reject_norm) ||
         !POS_FINITE(p->mag_reject_dip) || !NONNEG_FINITE(p->mag_latency) || !POS_FINITE(p->mag_sigma_dist) || !POS_FINITE(p->mag_dist_timeout) ||
         !POS_FINITE(p->rest_gyr_thresh) || !POS_FINITE(p->rest_acc_thresh) || !POS_FINITE(p->rest_time) ||
-        !NONNEG_FINITE(p->rest_lp_tau) || !POS_FINITE(p->rest_sigma)) {
+        !NONNEG_FINITE(p->rest_lp_tau) || !POS_FINITE(p->rest_sigma) || !NONNEG_FINITE(p->update_period)) {
         return ATT_ERR_BAD_PARAM;
     }
     if (!(ATT_FABS(p->mag_dip) < ATT_PI / ATT_C(2.0))) {
@@ -81,7 +86,7 @@ att_status att_mekf_params_validate(const att_mekf_params *p)
         return ATT_ERR_BAD_PARAM;
     }
     if ((p->mag_heading_only != 0 && p->mag_heading_only != 1) || (p->mag_learn != 0 && p->mag_learn != 1) ||
-        (p->rest_enable != 0 && p->rest_enable != 1)) {
+        (p->rest_enable != 0 && p->rest_enable != 1) || (p->acc_tilt_only != 0 && p->acc_tilt_only != 1)) {
         return ATT_ERR_BAD_PARAM;
     }
     return ATT_OK;
@@ -98,6 +103,116 @@ void att_mekf_reset_raw(const att_mekf_params *p, att_mekf_state *s)
     }
     s->mag_norm = p->mag_norm;
     s->mag_dip = p->mag_dip;
+    s->blk_q[0] = ATT_C(1.0);
+}
+
+/* Empty correction block starting at the current sample. */
+void att_mekf_block_reset(att_mekf_state *s)
+{
+    int i;
+    s->blk_n = 0;
+    s->blk_n_acc = 0;
+    s->blk_n_mag = 0;
+    s->blk_t = ATT_C(0.0);
+    s->blk_var_att = ATT_C(0.0);
+    s->blk_q[0] = ATT_C(1.0);
+    for (i = 0; i < 3; ++i) {
+        s->blk_q[i + 1] = ATT_C(0.0);
+        s->blk_acc[i] = ATT_C(0.0);
+        s->blk_mag[i] = ATT_C(0.0);
+        s->blk_gyr[i] = ATT_C(0.0);
+    }
+    for (i = 0; i < 9; ++i) {
+        s->blk_csum[i] = ATT_C(0.0);
+    }
+}
+
+/* Covariance propagated over the current block. The product of the per-sample transitions
+ * Phi_i = [[A_i, -dt_i I], [0, I]], A_i = R(dq_i)^T, is [[A, B], [0, I]] with A = C_n^T and
+ * B = -sum_i dt_i A_n ... A_(i+1) = -C_n^T sum_i dt_i C_i, where C_i = R(dq_1 ... dq_i) (Markley & Crassidis,
+ * ch. 6.2.4). The angle random walk is isotropic, so its rotated sum is the plain sum; the rate random walk terms
+ * use the Farrenkopf form over the block length T (their cross term is not rotated: it is of order rrw^2 T^2,
+ * far below the other terms). */
+void att_mekf_block_cov(const att_mekf_state *s, att_real Pn[36])
+{
+    const att_real *P = s->P;
+    att_real A[9], B[9], X[9], M[9];
+    att_real T = s->blk_t, u2 = s->blk_rrw2;
+    att_real qaa, qab, qbb;
+    int i, j, k;
+    if (s->blk_n == 0) {
+        for (i = 0; i < 36; ++i) {
+            Pn[i] = P[i];
+        }
+        return;
+    }
+    {
+        att_real C[9];
+        att_q_to_dcm_raw(s->blk_q, C);
+        for (i = 0; i < 3; ++i) {
+            for (j = 0; j < 3; ++j) {
+                A[i * 3 + j] = C[j * 3 + i];
+            }
+        }
+        for (i = 0; i < 3; ++i) {
+            for (j = 0; j < 3; ++j) {
+                B[i * 3 + j] = -(A[i * 3] * s->blk_csum[j] + A[i * 3 + 1] * s->blk_csum[3 + j] +
+                                 A[i * 3 + 2] * s->blk_csum[6 + j]);
+            }
+        }
+    }
+    /* P = [[Pa, Pc], [Pc^T, Pb]]: X = A Pa + B Pc^T, M = A Pc + B Pb;
+     * Phi P Phi^T = [[X A^T + M B^T, M], [M^T, Pb]] */
+    for (i = 0; i < 3; ++i) {
+        for (j = 0; j < 3; ++j) {
+            att_real x = ATT_C(0.0), m = ATT_C(0.0);
+            for (k = 0; k < 3; ++k) {
+                x += A[i * 3 + k] * P[k * 6 + j] + B[i * 3 + k] * P[j * 6 + k + 3];
+                m += A[i * 3 + k] * P[k * 6 + j + 3] + B[i * 3 + k] * P[(k + 3) * 6 + j + 3];
+            }
+            X[i * 3 + j] = x;
+            M[i * 3 + j] = m;
+        }
+    }
+    for (i = 0; i < 3; ++i) {
+        for (j = i; j < 3; ++j) {
+            att_real a = ATT_C(0.0);
+            for (k = 0; k < 3; ++k) {
+                a += X[i * 3 + k] * A[j * 3 + k] + M[i * 3 + k] * B[j * 3 + k];
+            }
+            Pn[i * 6 + j] = a;
+            Pn[j * 6 + i] = a;
+        }
+        for (j = 0; j < 3; ++j) {
+            Pn[i * 6 + j + 3] = M[i * 3 + j];
+            Pn[(j + 3) * 6 + i] = M[i * 3 + j];
+            Pn[(i + 3) * 6 + j + 3] = P[(i + 3) * 6 + j + 3];
+        }
+    }
+    qaa = s->blk_var_att + u2 * T * T * T / ATT_C(3.0);
+    qab = -ATT_C(0.5) * u2 * T * T;
+    qbb = u2 * T;
+    for (i = 0; i < 3; ++i) {
+        Pn[i * 7] += qaa;
+        Pn[i * 6 + i + 3] += qab;
+        Pn[(i + 3) * 6 + i] += qab;
+        Pn[(i + 3) * 7] += qbb;
+    }
+}
+
+/* Apply the pending block propagation to P and start a new block. Measurement sums of an unfinished block are
+ * dropped (only when the generic API is mixed with att_mekf_step). */
+void att_mekf_block_flush(att_mekf_state *s)
+{
+    if (s->blk_n > 0) {
+        att_real Pn[36];
+        int i;
+        att_mekf_block_cov(s, Pn);
+        for (i = 0; i < 36; ++i) {
+            s->P[i] = Pn[i];
+        }
+    }
+    att_mekf_block_reset(s);
 }
 
 att_status att_mekf_init(const att_mekf_params *p, att_mekf_state *s)
@@ -118,6 +233,7 @@ att_status att_mekf_init(const att_mekf_params *p, att_mekf_state *s)
 void att_mekf_drop_attitude(att_mekf_state *s)
 {
     int r, c;
+    att_mekf_block_flush(s);
     for (r = 0; r < 3; ++r) {
         for (c = 0; c < 6; ++c) {
             s->P[r * 6 + c] = ATT_C(0.0);
@@ -187,6 +303,7 @@ att_status att_mekf_set_attitude(const att_mekf_params *p, att_mekf_state *s, co
         }
         cv[0] = cv[4] = cv[8] = p->init_sigma_att * p->init_sigma_att;
     }
+    att_mekf_block_flush(s);
     att_mekf_set_att_raw(s, qn, cv);
     return ATT_OK;
 }
@@ -288,6 +405,7 @@ att_status att_mekf_propagate(const att_mekf_params *p, att_mekf_state *s, const
         return ATT_ERR_BAD_DT;
     }
     w = *s;
+    att_mekf_block_flush(&w);
     att_mekf_propagate_raw(p, &w, gyr, dt);
     if (!att_finite_n(w.P, 36) || !att_finite_n(w.q, 4)) {
         return ATT_ERR_NUMERIC;
@@ -535,6 +653,109 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_m
     return ATT_OK;
 }
 
+/* Sequential update with m (1..3) scalar rows of equal noise variance r, each row non-zero only in columns
+ * c0..c0+2 (Hrow[i*3 + k] is H[i][c0 + k]). With uncorrelated noise and one linearisation point this equals the
+ * m-row update (Bierman, "Factorization Methods", ch. II) without a matrix inverse; the sum of the normalised
+ * squared sequential innovations is the chi-square y^T S^-1 y of the whole measurement, gated before anything is
+ * committed. proj / proj_mode project each gain as in att_mekf_kf_update. The covariance of each row uses the
+ * Joseph form, expanded for a scalar row: (I - K h^T) P (I - K h^T)^T + r K K^T = P - K v^T - v K^T + s K K^T with
+ * v = P h and s = h^T v + r, valid for any gain, so also for the projected one. Same returns as
+ * att_mekf_kf_update. */
+att_status att_mekf_seq_update(const att_mekf_params *p, att_mekf_state *s, att_meas_kind kind, int m, int c0,
+                               const att_real *Hrow, const att_real *y, att_real r, att_real gate,
+                               const att_real *proj, int proj_mode)
+{
+    att_real P[36], dx[6], v[6], K[6], dq[4], qn[4], bn[3];
+    att_real chi2 = ATT_C(0.0);
+    int i, j, row;
+    for (i = 0; i < 36; ++i) {
+        P[i] = s->P[i];
+    }
+    for (i = 0; i < 6; ++i) {
+        dx[i] = ATT_C(0.0);
+    }
+    for (row = 0; row < m; ++row) {
+        const att_real *h = Hrow + 3 * row;
+        att_real sv, nu;
+        for (i = 0; i < 6; ++i) {
+            v[i] = P[i * 6 + c0] * h[0] + P[i * 6 + c0 + 1] * h[1] + P[i * 6 + c0 + 2] * h[2];
+        }
+        sv = h[0] * v[c0] + h[1] * v[c0 + 1] + h[2] * v[c0 + 2] + r;
+        if (!(sv > ATT_C(0.0))) {
+            return ATT_ERR_SINGULAR;
+        }
+        nu = y[row] - (h[0] * dx[c0] + h[1] * dx[c0 + 1] + h[2] * dx[c0 + 2]);
+        chi2 += nu * nu / sv;
+        for (i = 0; i < 6; ++i) {
+            K[i] = v[i] / sv;
+        }
+        if (proj != NULL) {
+            att_real a0 = proj[0] * K[0] + proj[1] * K[1] + proj[2] * K[2];
+            att_real b0 = proj[0] * K[3] + proj[1] * K[4] + proj[2] * K[5];
+            for (i = 0; i < 3; ++i) {
+                if (proj_mode == 1) {
+                    K[i] = proj[i] * a0;
+                    K[i + 3] = proj[i] * b0;
+                } else {
+                    K[i] -= proj[i] * a0;
+                    K[i + 3] -= proj[i] * b0;
+                }
+            }
+        }
+        for (i = 0; i < 6; ++i) {
+            dx[i] += K[i] * nu;
+        }
+        for (i = 0; i < 6; ++i) {
+            for (j = i; j < 6; ++j) {
+                att_real a = P[i * 6 + j] - K[i] * v[j] - v[i] * K[j] + sv * K[i] * K[j];
+                P[i * 6 + j] = a;
+                P[j * 6 + i] = a;
+            }
+        }
+    }
+    if (!ATT_ISFINITE(chi2)) {
+        return ATT_ERR_NUMERIC;
+    }
+    if (gate > ATT_C(0.0) && chi2 > gate) {
+        s->reject_run[kind]++;
+        if (p->reinit_rejects > 0 && s->reject_run[kind] >= p->reinit_rejects) {
+            att_mekf_drop_attitude(s);
+        }
+        return ATT_REJECTED;
+    }
+    s->reject_run[kind] = 0;
+    att_q_from_rotvec_raw(dx, dq);
+    att_qmul_raw(s->q, dq, qn);
+    att_qnorm_raw(qn);
+    for (i = 0; i < 3; ++i) {
+        att_real b = s->bias[i] + dx[i + 3];
+        if (b > p->max_bias) {
+            b = p->max_bias;
+        } else if (b < -p->max_bias) {
+            b = -p->max_bias;
+        }
+        bn[i] = b;
+    }
+    if (!att_finite_n(P, 36) || !att_finite_n(qn, 4) || !att_finite_n(bn, 3)) {
+        return ATT_ERR_NUMERIC;
+    }
+    for (i = 0; i < 6; ++i) {
+        if (!(P[i * 7] > ATT_C(0.0))) {
+            return ATT_ERR_NUMERIC;
+        }
+    }
+    for (i = 0; i < 4; ++i) {
+        s->q[i] = qn[i];
+    }
+    for (i = 0; i < 3; ++i) {
+        s->bias[i] = bn[i];
+    }
+    for (i = 0; i < 36; ++i) {
+        s->P[i] = P[i];
+    }
+    return ATT_OK;
+}
+
 /* Vector update on a working copy; body and ref are unit vectors. */
 att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, const att_real bu[3],
                                const att_real ru[3], att_real sigma, att_meas_kind kind)
@@ -628,6 +849,7 @@ att_status att_mekf_update_vector(const att_mekf_params *p, att_mekf_state *s, c
         return ATT_ERR_ZERO_NORM;
     }
     w = *s;
+    att_mekf_block_flush(&w);
     st = att_mekf_vector_raw(p, &w, bu, ru, sigma, kind);
     if (st == ATT_OK || st == ATT_REJECTED) {
         *s = w;
@@ -660,6 +882,7 @@ att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s,
         return ATT_ERR_NOT_POS_DEF;
     }
     w = *s;
+    att_mekf_block_flush(&w);
     if (!w.initialised) {
         att_mekf_set_att_raw(&w, qn, cov);
         w.counters.accepted[ATT_MEAS_ATTITUDE]++;
@@ -736,6 +959,7 @@ att_status att_mekf_update_rest(const att_mekf_params *p, att_mekf_state *s, con
         return ATT_ERR_NOT_INITIALISED;
     }
     w = *s;
+    att_mekf_block_flush(&w);
     st = att_mekf_rest_raw(p, &w, gyr, sigma);
     if (st == ATT_OK) {
         *s = w;
@@ -769,12 +993,9 @@ att_status att_mekf_get_bias(const att_mekf_state *s, att_real b[3])
 
 att_status att_mekf_get_cov(const att_mekf_state *s, att_real P[36])
 {
-    int i;
     if (s == NULL || P == NULL) {
         return ATT_ERR_NULL;
     }
-    for (i = 0; i < 36; ++i) {
-        P[i] = s->P[i];
-    }
+    att_mekf_block_cov(s, P);
     return ATT_OK;
 }

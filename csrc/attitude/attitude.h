@@ -112,13 +112,15 @@ typedef struct {
     att_real init_sigma_bias;   /* initial 1-sigma gyro bias uncertainty, rad/s, > 0 */
     att_real max_bias;          /* bias estimates are clamped to +-max_bias per axis, rad/s, > 0 */
     att_real gate_vector;       /* chi-square gate of a vector update (3 dof, 2 effective), > 0;
-                                   large values disable gating */
+                                   large values disable gating; the bench profile tests a block mean of
+                                   n samples against n times the gate (and so gate_heading) */
     att_real gate_attitude;     /* chi-square gate of an attitude update (3 dof), > 0 */
     att_real gate_heading;      /* chi-square gate of the bench profile's heading update (1 dof), > 0 */
     att_real max_dt;            /* largest accepted time step, s, > 0 */
     int32_t reinit_rejects;     /* after this many consecutive chi-square rejections of one measurement kind
-                                   the filter drops its attitude and re-initialises from the next measurements
-                                   (static solution); 0 = never, >= 0 */
+                                   (corrections: in the bench profile, one per block) the filter drops its
+                                   attitude and re-initialises from the next measurements (static solution);
+                                   0 = never, >= 0 */
     /* --- 9-axis bench profile, used by att_mekf_step / att_mekf_batch --- */
     att_real gravity;           /* magnitude of gravity, m/s^2, > 0 */
     att_real acc_sigma;         /* accelerometer direction noise at rest, rad, > 0 */
@@ -149,8 +151,20 @@ typedef struct {
     att_real rest_acc_thresh;   /* ... and |acc - lp(acc)| stays below this, m/s^2, > 0 */
     att_real rest_time;         /* ... for this long, s, > 0 */
     att_real rest_lp_tau;       /* time constant of the rest-detection low-passes, s, > 0 */
-    att_real rest_sigma;        /* sigma of the zero-rate pseudo-measurement, rad/s, > 0 */
+    att_real rest_sigma;        /* sigma of the zero-rate pseudo-measurement (one sample), rad/s, > 0 */
+    /* --- added fields (appended, existing layout unchanged) --- */
+    att_real update_period;     /* interval of the corrections of att_mekf_step / att_mekf_batch, s, >= 0: the
+                                   quaternion follows the gyro every sample, while the covariance propagation
+                                   and the accelerometer, magnetometer and rest corrections run once per block
+                                   of k = round(update_period / dt) samples (1 <= k <= ATT_MAX_BLOCK), on the
+                                   block means expressed in the current body frame with their noise variance
+                                   divided by the number of samples; 0 = every sample */
+    int32_t acc_tilt_only;      /* 1: the accelerometer gain is projected off the vertical (it never corrects
+                                   heading); 0: plain Kalman gain */
 } att_mekf_params;
+
+/* Largest number of samples in one correction block of the bench profile. */
+#define ATT_MAX_BLOCK 64
 
 /* Measurement counters, per att_meas_kind. */
 typedef struct {
@@ -158,7 +172,8 @@ typedef struct {
     uint32_t rejected[ATT_MEAS_COUNT];   /* chi-square gate or disturbance check */
     uint32_t acc_deweighted;             /* accelerometer samples used with an inflated sigma */
     uint32_t mag_disturbed;              /* magnetometer samples flagged as disturbed */
-    uint32_t rest_samples;               /* samples classified as rest */
+    uint32_t rest_samples;               /* samples classified as rest (the bias update itself runs once per
+                                            correction block and counts in accepted[ATT_MEAS_REST]) */
 } att_counters;
 
 /* State: owned by the caller, plain data (copy it with memcpy to snapshot/restore). */
@@ -188,6 +203,19 @@ typedef struct {
     att_real rest_time;         /* how long the rest conditions hold, s */
     int32_t rest_lp_init;       /* 1 once the rest low-passes are primed */
     att_counters counters;
+    /* --- added fields: the correction block of the bench profile (see update_period). P above is the
+     * covariance at the start of the block; att_mekf_get_cov gives the current one, propagated over it. --- */
+    int32_t blk_n;              /* samples in the current block */
+    int32_t blk_n_acc;          /* ... of them with an accelerometer sample */
+    int32_t blk_n_mag;          /* ... with a magnetometer sample */
+    att_real blk_t;             /* duration of the block, s */
+    att_real blk_q[4];          /* rotation of the body over the block: v_start = R(blk_q) v_now */
+    att_real blk_csum[9];       /* sum of dt_i R(blk_q after sample i), s (for the transition matrix) */
+    att_real blk_var_att;       /* accumulated angle random walk variance, rad^2 */
+    att_real blk_rrw2;          /* rate random walk spectral density gyro_rrw^2 of the block, rad^2/s^3 */
+    att_real blk_acc[3];        /* sum of the accelerometer samples in the block-start frame, m/s^2 */
+    att_real blk_mag[3];        /* sum of the magnetometer samples in the block-start frame */
+    att_real blk_gyr[3];        /* sum of the gyro samples, rad/s */
 } att_mekf_state;
 
 att_status att_mekf_params_default(att_mekf_params *params);
@@ -221,12 +249,15 @@ att_status att_mekf_update_attitude(const att_mekf_params *params, att_mekf_stat
 att_status att_mekf_update_rest(const att_mekf_params *params, att_mekf_state *state, const att_real gyr[3],
                                 att_real sigma);
 
-/* One sample of the 9-axis bench profile (East-North-Up reference, z up): propagation with gyr, then the
- * accelerometer (low-passed in a gyro-propagated frame, adaptive sigma, rejection, tilt-only correction),
- * then the magnetometer (learned reference, disturbance checks, heading-only correction), then rest detection
- * and the bias update. The first sample with an accelerometer initialises the filter (tilt from the
- * accelerometer, heading from the magnetometer when given). acc and/or mag may be NULL. Rejected measurements
- * are counted, not errors: the return value is ATT_OK unless an input is invalid. */
+/* One sample of the 9-axis bench profile (East-North-Up reference, z up): the quaternion follows gyr, the
+ * sample joins the current correction block (see params.update_period) and rest detection; at the end of a
+ * block, the covariance propagation over the block, then the accelerometer (block mean low-passed in a
+ * gyro-propagated frame, adaptive sigma, rejection, optionally tilt-only), then the magnetometer (learned or
+ * fixed reference, disturbance checks, heading-only or full-vector correction), then the zero-rate bias update
+ * while at rest, each as sequential scalar updates. The first sample with an accelerometer initialises the
+ * filter (tilt from the accelerometer, heading from the magnetometer when given). acc and/or mag may be NULL.
+ * Rejected measurements are counted (per correction), not errors: the return value is ATT_OK unless an input is
+ * invalid. */
 att_status att_mekf_step(const att_mekf_params *params, att_mekf_state *state, const att_real gyr[3],
                          const att_real *acc, const att_real *mag, att_real dt);
 
@@ -237,7 +268,14 @@ att_status att_mekf_batch(const att_mekf_params *params, att_mekf_state *state, 
                           const att_real *acc, const att_real *mag, att_real dt, att_real *q_out,
                           att_real *cov_out, size_t *n_done);
 
-/* Getters (convenience for bindings; the state fields are public too). */
+/* One sample of att_mekf_step with gyro, accelerometer and magnetometer, every input as a scalar (bindings call
+ * this without building arrays). */
+att_status att_mekf_step9(const att_mekf_params *params, att_mekf_state *state, att_real gx, att_real gy,
+                          att_real gz, att_real ax, att_real ay, att_real az, att_real mx, att_real my,
+                          att_real mz, att_real dt);
+
+/* Getters (convenience for bindings; the state fields are public too). att_mekf_get_cov gives the covariance
+ * at the current sample: state.P propagated over the samples of the current correction block. */
 att_status att_mekf_get_quat(const att_mekf_state *state, att_real q[4]);
 att_status att_mekf_get_bias(const att_mekf_state *state, att_real bias[3]);
 att_status att_mekf_get_cov(const att_mekf_state *state, att_real P[36]);

@@ -15,7 +15,12 @@ Model (Markley & Crassidis, "Fundamentals of Spacecraft Attitude Determination a
   b <- b + (K y)[3:6].
 
 The bench profile (accelerometer low-passed in a gyro-propagated frame, magnetometer heading with learned
-field and disturbance handling, rest detection) follows the description in ``csrc/attitude/att_bench.c``.
+field and disturbance handling, rest detection) follows the description in ``csrc/attitude/att_bench.c``: the
+quaternion follows the gyro every sample; the covariance propagation (the product of the per-sample transition
+matrices) and the corrections, with the block means of the samples, run once per block of
+round(update_period / dt) samples, each correction as a sequence of scalar updates. Here the block means are
+accumulated in the current body frame and the transition as a product of 6x6 matrices (the C code sums in the
+block-start frame and uses a closed form of the product).
 """
 
 from __future__ import annotations
@@ -157,10 +162,18 @@ class ReferenceMekf:
     mag_cand: tuple[float, float] = (0.0, 0.0)
     mag_cand_time: float = 0.0
     acc_lp_dev: float = 0.0
-    gyro_frame: Vec | None = None
     acc_lowpass: Vec | None = None
     rest_lp: tuple[Vec, Vec] | None = None
     rest_time: float = 0.0
+    # correction block of the bench profile: transition and process noise since its start, sums of the samples
+    # in the current body frame
+    blk_n: int = 0
+    blk_phi: Vec = field(default_factory=lambda: np.eye(6))
+    blk_t: float = 0.0
+    blk_var_att: float = 0.0
+    blk_acc: list[Vec] = field(default_factory=list)
+    blk_mag: list[Vec] = field(default_factory=list)
+    blk_gyr: Vec = field(default_factory=lambda: np.zeros(3))
 
     def __post_init__(self) -> None:
         c = self.config
@@ -178,15 +191,44 @@ class ReferenceMekf:
             "rest_samples": self.rest_samples,
         }
 
+    # ------------------------------------------------------------------------------------------ block
+    def _block_reset(self) -> None:
+        self.blk_n = 0
+        self.blk_phi = np.eye(6)
+        self.blk_t = 0.0
+        self.blk_var_att = 0.0
+        self.blk_acc = []
+        self.blk_mag = []
+        self.blk_gyr = np.zeros(3)
+
+    def covariance(self) -> Vec:
+        """Covariance at the current sample: P propagated over the samples of the current block."""
+        if self.blk_n == 0:
+            return self.P.copy()
+        u2 = self.config.gyro_rrw**2
+        T = self.blk_t
+        Q = np.block(
+            [
+                [(self.blk_var_att + u2 * T**3 / 3.0) * np.eye(3), -(u2 * T**2 / 2.0) * np.eye(3)],
+                [-(u2 * T**2 / 2.0) * np.eye(3), u2 * T * np.eye(3)],
+            ]
+        )
+        P = self.blk_phi @ self.P @ self.blk_phi.T + Q
+        return 0.5 * (P + P.T)
+
+    def _block_flush(self) -> None:
+        self.P = self.covariance()
+        self._block_reset()
+
     def _drop_attitude(self) -> None:
         """Lost: forget the attitude (keep bias, its covariance and the bench state) and re-initialise."""
+        self._block_flush()
         self.P[:3, :] = 0.0
         self.P[:, :3] = 0.0
         self.P[:3, :3] = np.pi**2 * np.eye(3)
         self.initialised = False
         self.pending = None
         self.reject_run = dict.fromkeys(KINDS, 0)
-        self.gyro_frame = None
         self.acc_lowpass = None
 
     def set_attitude(self, q: Vec, cov: Vec) -> None:
@@ -200,6 +242,7 @@ class ReferenceMekf:
         self.reject_run = dict.fromkeys(KINDS, 0)
 
     def propagate(self, gyr: Vec, dt: float) -> None:
+        self._block_flush()
         c = self.config
         w = np.asarray(gyr, dtype=float) - self.bias
         dq = qexp(w * dt)
@@ -253,10 +296,51 @@ class ReferenceMekf:
         self.bias = np.clip(self.bias + dx[3:], -m, m)
         return True
 
+    def _seq_update(
+        self,
+        kind: str,
+        H: Vec,
+        y: Vec,
+        r: float,
+        gate: float,
+        axis: Vec | None = None,
+        along: bool = True,
+    ) -> bool:
+        """Sequential scalar updates, one per row of H (m x 6), each with noise variance r: every row sees the
+        innovation left by the previous ones; the chi-square is the sum of the normalised squared innovations,
+        tested before anything is committed. Full 6x6 Joseph products."""
+        P = self.P.copy()
+        dx = np.zeros(6)
+        chi2 = 0.0
+        for h, yi in zip(np.atleast_2d(H), np.atleast_1d(y), strict=True):
+            s = float(h @ P @ h) + r
+            nu = float(yi - h @ dx)
+            chi2 += nu * nu / s
+            K = P @ h / s
+            if axis is not None:
+                proj = np.outer(axis, axis) if along else np.eye(3) - np.outer(axis, axis)
+                K = np.concatenate((proj @ K[:3], proj @ K[3:]))
+            dx = dx + K * nu
+            A = np.eye(6) - np.outer(K, h)
+            P = A @ P @ A.T + r * np.outer(K, K)
+            P = 0.5 * (P + P.T)
+        if gate > 0 and chi2 > gate:
+            self.reject_run[kind] += 1
+            if 0 < self.config.reinit_rejects <= self.reject_run[kind]:
+                self._drop_attitude()
+            return False
+        self.reject_run[kind] = 0
+        self.P = P
+        self.q = unit(qmul(self.q, qexp(dx[:3])))
+        m = self.config.max_bias
+        self.bias = np.clip(self.bias + dx[3:], -m, m)
+        return True
+
     def _count(self, kind: str, ok: bool) -> None:
         (self.accepted if ok else self.rejected)[kind] += 1
 
     def update_vector(self, body: Vec, ref: Vec, sigma: float, kind: str = "vector") -> bool:
+        self._block_flush()
         b = unit(np.asarray(body, dtype=float))
         r = unit(np.asarray(ref, dtype=float))
         if not self.initialised:
@@ -277,6 +361,7 @@ class ReferenceMekf:
         return ok
 
     def update_attitude(self, q: Vec, cov: Vec) -> bool:
+        self._block_flush()
         qm = unit(np.asarray(q, dtype=float))
         cov = np.asarray(cov, dtype=float).reshape(3, 3)
         if not self.initialised:
@@ -291,6 +376,7 @@ class ReferenceMekf:
         return ok
 
     def update_rest(self, gyr: Vec, sigma: float) -> None:
+        self._block_flush()
         H = np.hstack((np.zeros((3, 3)), np.eye(3)))
         self._update("rest", H, np.asarray(gyr, dtype=float) - self.bias, sigma**2 * np.eye(3), 0.0)
         self._count("rest", True)
@@ -336,46 +422,47 @@ class ReferenceMekf:
         self.rest_lp = (g_lp, a_lp)
         self.rest_time = self.rest_time + dt if still else 0.0
 
-    def _specific_force(self, gyr: Vec, acc: Vec, dt: float) -> Vec:
-        """The accelerometer averaged in a frame that follows the gyro only, seen from the body."""
+    def _acc_update(self, f_mean: Vec, n: int, T: float, rate: float) -> None:
         c = self.config
-        if c.acc_inertial_tau <= 0:
-            return acc
-        if self.gyro_frame is None or self.acc_lowpass is None:
-            self.gyro_frame = self.q.copy()
-            self.acc_lowpass = dcm(self.gyro_frame) @ acc
+        if c.acc_inertial_tau > 0:
+            # the low-pass is kept in the current body frame (rotated with every gyro step in `step`)
+            if self.acc_lowpass is None:
+                self.acc_lowpass = f_mean.copy()
+            else:
+                self.acc_lowpass = self.acc_lowpass + self._lp(T, c.acc_inertial_tau) * (
+                    f_mean - self.acc_lowpass
+                )
+            f = self.acc_lowpass
         else:
-            self.gyro_frame = unit(qmul(self.gyro_frame, qexp((gyr - self.bias) * dt)))
-            a = self._lp(dt, c.acc_inertial_tau)
-            self.acc_lowpass = self.acc_lowpass + a * (dcm(self.gyro_frame) @ acc - self.acc_lowpass)
-        return dcm(self.gyro_frame).T @ self.acc_lowpass
-
-    def _acc_update(self, gyr: Vec, acc: Vec, dt: float) -> None:
-        c = self.config
-        f = self._specific_force(gyr, acc, dt)
+            f = f_mean
         dev = abs(float(np.linalg.norm(f)) - c.gravity) / c.gravity
-        self.acc_lp_dev += self._lp(dt, c.acc_lp_tau) * (dev - self.acc_lp_dev)
+        self.acc_lp_dev += self._lp(T, c.acc_lp_tau) * (dev - self.acc_lp_dev)
         if dev > c.acc_reject_norm:
             self.rejected["acc"] += 1
             return
-        sigma = (
-            c.acc_sigma
-            + c.acc_sigma_norm_gain * max(dev, self.acc_lp_dev)
-            + c.acc_sigma_rate_gain * float(np.linalg.norm(gyr - self.bias))
-        )
+        sigma = c.acc_sigma + c.acc_sigma_norm_gain * max(dev, self.acc_lp_dev) + c.acc_sigma_rate_gain * rate
         if sigma > 1.5 * c.acc_sigma:
             self.acc_deweighted += 1
         h = dcm(self.q).T @ UP
         g = c.gravity
         H = np.hstack((g * skew(h), np.zeros((3, 3))))
-        ok = self._update(
-            "acc", H, f - g * h, (sigma * g) ** 2 * np.eye(3), c.gate_vector, axis=h, along=False
+        ok = self._seq_update(
+            "acc",
+            H,
+            f - g * h,
+            (sigma * g) ** 2 / n,
+            c.gate_vector * n,
+            axis=h if c.acc_tilt_only else None,
+            along=False,
         )
         self._count("acc", ok)
 
-    def _mag_update(self, gyr: Vec, mag: Vec, dt: float) -> None:
+    def _mag_update(self, mag: Vec, n: int, T: float, rate: float) -> None:
         c = self.config
         mn = float(np.linalg.norm(mag))
+        if not mn > 1e-12:
+            self.rejected["mag"] += 1
+            return
         mu = mag / mn
         up_body = dcm(self.q).T @ UP
         dip = float(np.arcsin(np.clip(-(mu @ up_body), -1.0, 1.0)))
@@ -383,7 +470,6 @@ class ReferenceMekf:
             self.mag_norm = mn
             if c.mag_learn:
                 self.mag_dip = dip
-        rate = float(np.linalg.norm(gyr - self.bias))
         dip_tol = c.mag_reject_dip + c.mag_latency * rate  # a late magnetometer is off by rate * latency
         disturbed = (
             abs(mn - self.mag_norm) > c.mag_reject_norm * self.mag_norm or abs(dip - self.mag_dip) > dip_tol
@@ -393,10 +479,10 @@ class ReferenceMekf:
             self.mag_disturbed += 1
             cn, cd = self.mag_cand
             if abs(mn - cn) <= c.mag_reject_norm * cn and abs(dip - cd) <= dip_tol:
-                a = self._lp(dt, c.mag_learn_tau)
+                a = self._lp(T, c.mag_learn_tau)
                 self.mag_cand = (cn + a * (mn - cn), cd + a * (dip - cd))
                 if rate >= c.mag_new_min_rate:
-                    self.mag_cand_time += dt
+                    self.mag_cand_time += T
             else:
                 self.mag_cand = (mn, dip)
                 self.mag_cand_time = 0.0
@@ -410,7 +496,7 @@ class ReferenceMekf:
             self.mag_cand_time = 0.0
             self.mag_cand = (mn, dip)
             if c.mag_learn:
-                a = self._lp(dt, c.mag_learn_tau)
+                a = self._lp(T, c.mag_learn_tau)
                 self.mag_norm += a * (mn - self.mag_norm)
                 self.mag_dip += a * (dip - self.mag_dip)
         if c.mag_heading_only:
@@ -422,12 +508,18 @@ class ReferenceMekf:
             # heading of the measured field east of north; the correction is a rotation about the vertical
             y = np.arctan2(m_ref[0], m_ref[1])
             H = np.concatenate((up_body, np.zeros(3)))[None, :]
-            R = np.array([[(sigma / horiz) ** 2]])
-            ok = self._update("mag", H, np.array([y]), R, c.gate_heading, axis=up_body)
-            self._count("mag", ok)
-            return
-        ref = np.array([0.0, np.cos(self.mag_dip), -np.sin(self.mag_dip)])
-        self.update_vector(mu, ref, sigma, "mag")
+            ok = self._seq_update(
+                "mag", H, np.array([y]), (sigma / horiz) ** 2 / n, c.gate_heading * n, axis=up_body
+            )
+        else:
+            ref = np.array([0.0, np.cos(self.mag_dip), -np.sin(self.mag_dip)])
+            h = dcm(self.q).T @ ref
+            H = np.hstack((skew(h), np.zeros((3, 3))))
+            ok = self._seq_update("mag", H, mu - h, sigma**2 / n, c.gate_vector * n)
+        self._count("mag", ok)
+
+    def _block_length(self, dt: float) -> int:
+        return int(min(64, max(1, np.floor(self.config.update_period / dt + 0.5))))
 
     def step(self, gyr: Any, acc: Any = None, mag: Any = None, *, dt: float) -> None:
         """One sample of the bench profile, as ``att_mekf_step``."""
@@ -435,35 +527,60 @@ class ReferenceMekf:
         g = np.asarray(gyr, dtype=float)
         a = None if acc is None else np.asarray(acc, dtype=float)
         m = None if mag is None else np.asarray(mag, dtype=float)
-        fresh = False
-        if not self.initialised and a is not None:
-            self._init_from_sensors(a, m)
-            fresh = True
-        else:
-            self.propagate(g, dt)
+        if not self.initialised:
+            if a is not None:
+                self._init_from_sensors(a, m)
+                self._block_reset()
+                self.acc_lowpass = None
+                self.acc_lp_dev = abs(float(np.linalg.norm(a)) - c.gravity) / c.gravity
+                if m is not None:
+                    mn = float(np.linalg.norm(m))
+                    dip = float(np.arcsin(np.clip(-(m / mn) @ (dcm(self.q).T @ UP), -1.0, 1.0)))
+                    if not self.mag_norm > 0:
+                        self.mag_norm = mn
+                    if c.mag_learn:
+                        self.mag_dip = dip
+                    self.mag_cand = (mn, dip)
+            else:
+                self.propagate(g, dt)
+            if c.rest_enable:
+                self._rest_detect(g, a, dt)
+            return
+        # gyro step: quaternion, block transition and noise, block sums carried into the new body frame
+        w = g - self.bias
+        dq = qexp(w * dt)
+        self.q = unit(qmul(self.q, dq))
+        Rt = dcm(dq).T
+        phi = np.eye(6)
+        phi[:3, :3] = Rt
+        phi[:3, 3:] = -dt * np.eye(3)
+        self.blk_phi = phi @ self.blk_phi
+        self.blk_var_att += (c.gyro_arw**2 + c.gyro_rate_arw**2 * float(w @ w)) * dt
+        self.blk_t += dt
+        self.blk_acc = [Rt @ v for v in self.blk_acc] + ([a] if a is not None else [])
+        self.blk_mag = [Rt @ v for v in self.blk_mag] + ([m] if m is not None else [])
+        if self.acc_lowpass is not None:
+            self.acc_lowpass = Rt @ self.acc_lowpass
+        self.blk_gyr = self.blk_gyr + g
+        self.blk_n += 1
         if c.rest_enable:
             self._rest_detect(g, a, dt)
-        if not self.initialised:
+            if self.rest_time >= c.rest_time:
+                self.rest_samples += 1
+        if self.blk_n < self._block_length(dt):
             return
-        if a is not None:
-            if fresh:
-                self.acc_lp_dev = abs(float(np.linalg.norm(a)) - c.gravity) / c.gravity
-            else:
-                self._acc_update(g, a, dt)
-        if m is not None:
-            if fresh:
-                mn = float(np.linalg.norm(m))
-                dip = float(np.arcsin(np.clip(-(m / mn) @ (dcm(self.q).T @ UP), -1.0, 1.0)))
-                if not self.mag_norm > 0:
-                    self.mag_norm = mn
-                if c.mag_learn:
-                    self.mag_dip = dip
-                self.mag_cand = (mn, dip)
-            else:
-                self._mag_update(g, m, dt)
-        if c.rest_enable and not fresh and self.rest_time >= c.rest_time:
-            self.rest_samples += 1
-            self.update_rest(g, c.rest_sigma)
+        n, T = self.blk_n, self.blk_t
+        acc_samples, mag_samples, gyr_mean = self.blk_acc, self.blk_mag, self.blk_gyr / n
+        rate = float(np.linalg.norm(w))
+        self._block_flush()
+        if acc_samples:
+            self._acc_update(np.mean(acc_samples, axis=0), len(acc_samples), T, rate)
+        if mag_samples and self.initialised:
+            self._mag_update(np.mean(mag_samples, axis=0), len(mag_samples), T, rate)
+        if c.rest_enable and self.initialised and self.rest_time >= c.rest_time:
+            H = np.hstack((np.zeros((3, 3)), np.eye(3)))
+            self._seq_update("rest", H, gyr_mean - self.bias, c.rest_sigma**2 / n, 0.0)
+            self._count("rest", True)
 
 
 def config_dict(config: MekfConfig) -> dict[str, Any]:

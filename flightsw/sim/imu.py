@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from flightsw.adcs.mekf import MekfConfig
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,6 +65,24 @@ class ImuSpecs:
             gyro_bias_random_walk=self.gyro_bias_random_walk * factor,
             accel_noise_density=self.accel_noise_density * factor,
             mag_noise_density_ut=self.mag_noise_density_ut * factor,
+        )
+
+    def mekf_config(self, rate_hz: float) -> MekfConfig:
+        """The physics-true MEKF configuration for this IMU sampled at `rate_hz`: the filter's noise model is
+        exactly the one this simulator draws from and `attitude_error_floor` assumes (see
+        `flightsw.adcs.MekfConfig.from_sensor_noise`)."""
+        from flightsw.adcs.mekf import MekfConfig
+
+        return MekfConfig.from_sensor_noise(
+            rate_hz=rate_hz,
+            gyro_noise_density=self.gyro_noise_density,
+            gyro_bias_random_walk=self.gyro_bias_random_walk,
+            gyro_initial_bias_std=self.gyro_initial_bias_std,
+            accel_noise_density=self.accel_noise_density,
+            mag_noise_density=self.mag_noise_density_ut,
+            field_strength=self.field_strength_ut,
+            dip=math.radians(self.dip_deg),
+            gravity=self.gravity,
         )
 
     def field_enu_ut(self) -> FloatArray:

@@ -102,6 +102,8 @@ def test_rest_update_needs_an_attitude():
         {"max_dt": 0.0},
         {"gate_vector": -1.0},
         {"rest_sigma": INF},
+        {"update_period": -0.01},
+        {"update_period": NAN},
     ],
 )
 def test_invalid_config_is_refused(change):
@@ -145,3 +147,23 @@ def test_batch_reports_the_bad_sample():
     with pytest.raises(AttitudeError) as err:
         estimate_batch(run.gyr, run.acc, run.mag, 128.0, no_such_option=1.0)
     assert err.value.reason == "ATT_ERR_BAD_PARAM"
+
+
+def test_update_refuses_vectors_of_the_wrong_length(running):
+    f = running
+    expect(f, "ATT_ERR_BAD_PARAM", f.update, [0.0, 0.0], A, M, dt=0.01)
+    expect(f, "ATT_ERR_BAD_PARAM", f.update, G, [0.0, 0.0, 9.8, 1.0], M, dt=0.01)
+    expect(f, "ATT_ERR_BAD_PARAM", f.update, G, A, "xyz", dt=0.01)
+
+
+@pytest.mark.parametrize("precision", ["double", "float"])
+def test_flags_other_than_zero_or_one_are_refused(precision):
+    from flightsw.adcs._core import load
+
+    mod = load(precision)
+    p = mod.ffi.new("att_mekf_params*")
+    assert mod.lib.att_mekf_params_default(p) == 0
+    p.acc_tilt_only = 2
+    assert (
+        mod.ffi.string(mod.lib.att_status_name(mod.lib.att_mekf_params_validate(p))) == b"ATT_ERR_BAD_PARAM"
+    )

@@ -185,3 +185,54 @@ def test_gyro_only_before_initialisation_keeps_identity():
     f.update([0.1, 0.0, 0.0], [0.0, 0.0, 9.81], dt=0.01)
     assert f.initialised
     assert np.allclose(f.quaternion, [1, 0, 0, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize("precision", ["double", "float"])
+def test_update_takes_tuples_lists_and_numpy_rows_alike(precision):
+    run = simulate(60, seed=14)
+    a, b, c = Mekf(precision=precision), Mekf(precision=precision), Mekf(precision=precision)
+    for k in range(len(run.gyr)):
+        a.update(run.gyr[k], run.acc[k], run.mag[k], dt=run.dt)
+        b.update(tuple(run.gyr[k].tolist()), run.acc[k].tolist(), tuple(run.mag[k].tolist()), dt=run.dt)
+        c.update(run.gyr[k].tolist(), acc=None if k % 3 else run.acc[k].tolist(), mag=None, dt=run.dt)
+    assert a.snapshot() == b.snapshot()
+    assert a.counters["accepted"]["mag"] > 0 and c.counters["accepted"]["mag"] == 0
+
+
+def test_corrections_run_once_per_block_and_the_covariance_follows_every_sample():
+    """update_period 0.04 s at 128 Hz: blocks of 5 samples. Inside a block the covariance grows with the gyro
+    noise at every sample; at the block end the corrections shrink it."""
+    run = simulate(1 + 5 * 6, seed=15)
+    f = Mekf(MekfConfig(update_period=0.04))
+    f.update(run.gyr[0], run.acc[0], run.mag[0], dt=run.dt)  # initialisation
+    traces = []
+    for k in range(1, len(run.gyr)):
+        f.update(run.gyr[k], run.acc[k], run.mag[k], dt=run.dt)
+        traces.append(np.trace(f.covariance[:3, :3]))
+        assert f.counters["accepted"]["acc"] == k // 5
+    for k in range(1, len(traces)):
+        if k % 5 == 4:
+            assert traces[k] < traces[k - 1]  # block end: corrected
+        else:
+            assert traces[k] > traces[k - 1]  # inside the block: propagated
+
+
+def test_block_length_is_capped():
+    run = simulate(1 + 64 * 3, seed=16)
+    f = Mekf(MekfConfig(update_period=100.0))
+    for k in range(len(run.gyr)):
+        f.update(run.gyr[k], run.acc[k], run.mag[k], dt=run.dt)
+    assert f.counters["accepted"]["acc"] == 3
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_block_corrections_track_as_well_as_per_sample_corrections(seed):
+    """The block means carry the information of their samples: the accuracy barely changes with the block
+    length (only the estimate between corrections lacks the newest samples)."""
+    run = simulate(2560, seed=40 + seed, max_rate=1.5)
+    rms = []
+    for period in (0.0, 0.04):
+        q = estimate_batch(run.gyr, run.acc, run.mag, 1 / run.dt, update_period=period)
+        err = np.array([angle_between(a, b) for a, b in zip(q[256:], run.q_true[256:], strict=True)])
+        rms.append(float(np.sqrt(np.mean(err**2))))
+    assert rms[1] < 1.15 * rms[0]
