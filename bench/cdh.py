@@ -41,7 +41,7 @@ from bench._common import fmt, print_table, ratio, write_json
 from flightsw.ccsds.pus import PusTm
 from flightsw.ccsds.tm_frame import data_field_length
 from flightsw.errors import DecodeError
-from flightsw.ground.session import Session
+from flightsw.ground.session import CommandHandle, Session
 from flightsw.link import MasterTransport, PtyPair
 from flightsw.profile import DEFAULT_PROFILE
 
@@ -202,17 +202,27 @@ class Bench:
     def goodput(self, bursts: int) -> dict[str, Any]:
         assert self.session is not None
         structure = self.session.dictionary.housekeeping_by_name[BURST_STRUCTURE]
-        # All at once, so the queue never drains between bursts (each completion report waits behind the
-        # reports of its own burst).
-        handles = [self.session.send("hk_report_one_shot", structures=[structure.id] * ONE_SHOT_REPEATS)
-                   for _ in range(bursts)]
         expected = bursts * ONE_SHOT_REPEATS
         line_s = expected * 100 / (self.baud / 10)  # generous: 100 octets a report
         deadline = time.monotonic() + line_s + COMMAND_TIMEOUT_S
+
+        def arrived() -> int:
+            return sum(1 for p in self.packets if p[2] == structure.id)
+
+        # The next burst goes up once half of the previous one has arrived: the queue never drains, and the
+        # flight side makes (and stores) every burst after the first while the downlink is busy, so the
+        # window below pays for whatever producing a burst costs the flight loop. Sending them all at once
+        # would have the flight side make every report before the first reached the line, outside the
+        # window, and hide that cost.
+        handles: list[CommandHandle] = []
         while time.monotonic() < deadline:
-            if sum(1 for p in self.packets if p[2] == structure.id) >= expected:
+            received = arrived()
+            if received >= expected:
                 break
-            time.sleep(0.1)
+            if len(handles) < bursts and received >= (len(handles) - 0.5) * ONE_SHOT_REPEATS:
+                handles.append(self.session.send("hk_report_one_shot",
+                                                 structures=[structure.id] * ONE_SHOT_REPEATS))
+            time.sleep(0.02)
         failed = [h.describe() for h in handles if not h.wait(COMMAND_TIMEOUT_S) or not h.completed]
         if failed:
             raise SystemExit(f"goodput: one-shot housekeeping not verified: {failed[0]}")

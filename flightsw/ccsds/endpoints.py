@@ -131,11 +131,14 @@ class UplinkRejected:
 @dataclass(frozen=True)
 class FarmNotice:
     """A FARM-1 happening worth an onboard event: ``kind`` is ``"unlock"``, ``"set_vr"`` (``executed`` is
-    False for a Set V(R) received in Lockout) or ``"state"`` (then ``detail`` names the new state)."""
+    False for a Set V(R) received in Lockout) or ``"state"`` (then ``detail`` names the new state).
+    ``sequence_number`` is N(S) of the frame that caused it (for Lockout: the frame in the lockout area,
+    CCSDS 232.1-B-2 §6.1.8, event E5), None when no frame number applies."""
 
     kind: str
     executed: bool = True
     detail: str = ""
+    sequence_number: int | None = None
 
 
 UplinkEvent = TcPacketReceived | UplinkRejected | FarmNotice
@@ -309,7 +312,7 @@ class FlightEndpoint:
                     self._counts["farm_lockouts"] += 1
                 elif event.new is FarmState.WAIT:
                     self._counts["farm_waits"] += 1
-                events.append(FarmNotice("state", True, event.new.name.lower()))
+                events.append(FarmNotice("state", True, event.new.name.lower(), frame.sequence_number))
 
     def _simulation_frame(self, frame: TcFrame, events: list[UplinkEvent]) -> None:
         if not self.simulation_mode:
@@ -379,6 +382,11 @@ class FlightEndpoint:
     @property
     def queued_octets(self) -> int:
         return self._mux.queued_octets()
+
+    def queued_octets_on(self, vcid: int) -> int:
+        """Octets of packets queued on one VC and not yet in a transmitted frame (each VC is first in, first
+        out, so this tells how much of what was sent on it has gone out)."""
+        return self._mux.queued_octets(vcid)
 
     def transmit(self, now: float, max_octets: int | None = None) -> bytes:
         """ASM+frame units due now, at most ``max_octets`` octets of whole units; ``b""`` when none is due.

@@ -15,6 +15,12 @@ is not finite or an attitude variance exceeds :data:`DIVERGED_VARIANCE` after co
 No sample for ``fdir_adcs_node_timeout`` seconds is a sensor dropout: event ``adcs_node_lost`` and, in
 NOMINAL, SAFE (cause ``adcs_node``); NOMINAL is refused while the dropout lasts.
 
+Noise model: the flight parameters of :data:`NOISE_PARAMETERS` (ST[20]) set the estimator's sensor noise
+(:func:`noise_config`): at start from their persisted values, and at the next control tick after one is set.
+A parameter at its dictionary default leaves the filter's own tuning of that field. A change takes effect in a
+new filter seeded with the current attitude and its covariance (the C core fixes its parameters at
+initialisation); the gyro bias estimate starts again from zero.
+
 Functions (ST[08] on the ADCS APID): ``adcs_reset`` (estimator, or the whole application for ``node``) and
 ``adcs_slew``. This prototype has no actuators: a slew runs the guidance, a commanded attitude moving from
 the current estimate to the target at the commanded rate; ``adcs_attitude_error`` is the angle between
@@ -33,6 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +62,42 @@ SIM_INJECTION_SERVICE = 128  # mission-specific service type (ECSS-E-ST-70-41C Â
 QUATERNION_NORM_TOLERANCE = 1e-3
 
 _FLOAT64 = DataType("float64", "float", 64)
+
+# Flight parameters of the estimator's noise model, in the units of the mission dictionary.
+GYRO_NOISE = "adcs_gyro_noise_sigma"  # rad/s, white noise per sample
+GYRO_BIAS = "adcs_gyro_bias_sigma"  # bias random walk (taken as rad/s per sqrt(s))
+ACCEL_NOISE = "adcs_accel_sigma"  # m/s^2 per sample
+MAG_NOISE = "adcs_mag_sigma"  # uT per sample
+NOISE_PARAMETERS = (GYRO_NOISE, GYRO_BIAS, ACCEL_NOISE, MAG_NOISE)
+# Field norm that turns the magnetometer sigma into a direction error when the filter does not fix one
+# (``mag_norm`` 0: learned online): a mid-latitude geomagnetic field, as the simulated IMU has.
+NOMINAL_FIELD_UT = 49.0
+
+
+def noise_config(base: MekfConfig, values: Mapping[str, float], defaults: Mapping[str, float],
+                 rate_hz: float) -> MekfConfig:
+    """``base`` with the noise fields that the flight parameters ``values`` set; a parameter equal to its
+    dictionary default (``defaults``) leaves ``base``'s field.
+
+    - gyro: a white noise of sigma per sample at ``rate_hz`` is an angle random walk of sigma / sqrt(rate)
+      rad/sqrt(s) (``gyro_arw``); the bias sigma is the rate random walk (``gyro_rrw``);
+    - accelerometer: the filter wants a direction error, sigma / gravity rad (``acc_sigma``);
+    - magnetometer: likewise sigma / field norm rad (``mag_sigma``)."""
+    changes: dict[str, float] = {}
+
+    def wanted(name: str) -> float | None:
+        value = float(values[name])
+        return None if value == float(defaults[name]) else value
+
+    if (gyro := wanted(GYRO_NOISE)) is not None:
+        changes["gyro_arw"] = gyro / math.sqrt(rate_hz)
+    if (bias := wanted(GYRO_BIAS)) is not None:
+        changes["gyro_rrw"] = bias
+    if (accel := wanted(ACCEL_NOISE)) is not None:
+        changes["acc_sigma"] = accel / base.gravity
+    if (mag := wanted(MAG_NOISE)) is not None:
+        changes["mag_sigma"] = mag / (base.mag_norm if base.mag_norm > 0 else NOMINAL_FIELD_UT)
+    return base.replace(**changes) if changes else base
 
 
 def injection_command(simulation_apid: int) -> Telecommand:
@@ -168,7 +211,11 @@ class AdcsApplication:
         self.dt = 1.0 / rate_hz
         self.source: SensorSource | None = source
         self.precision = precision
-        self.filter = Mekf(MekfConfig(), precision=precision)
+        self.base_config = MekfConfig()
+        self.noise_updates = 0
+        self._noise_values = self._noise_parameters()
+        self.config = self._config()
+        self.filter = Mekf(self.config, precision=precision)
         self.state = "off"
         self.resets = 0
         self.samples = 0
@@ -280,9 +327,36 @@ class AdcsApplication:
         if self.state != "diverged":
             self.state = "initialising"
 
+    # -- noise model ---------------------------------------------------------------------------------
+    def _noise_parameters(self) -> dict[str, float]:
+        return {name: float(self.ctx.get_parameter(name)) for name in NOISE_PARAMETERS}
+
+    def _config(self) -> MekfConfig:
+        defaults = {name: float(self.ctx.dictionary.flight_parameter_by_name[name].default)
+                    for name in NOISE_PARAMETERS}
+        return noise_config(self.base_config, self._noise_values, defaults, self.rate_hz)
+
+    def _follow_noise_parameters(self) -> None:
+        """A noise parameter set since the last tick: a new filter with the new model, same attitude."""
+        values = self._noise_parameters()
+        if values == self._noise_values:
+            return
+        self._noise_values = values
+        config = self._config()
+        if config == self.config:
+            return
+        self.config = config
+        previous = self.filter
+        self.filter = Mekf(config, precision=self.precision)
+        if previous.initialised:
+            self.filter.set_attitude(previous.quaternion, previous.covariance[:3, :3])
+        self.noise_updates += 1
+        log.info("ADCS noise model from the flight parameters: %s", values)
+
     # -- 10 Hz ---------------------------------------------------------------------------------------
     def control(self, now: float, dt: float) -> None:
-        """Advance a slew's guidance by ``dt`` seconds."""
+        """Follow the noise parameters; advance a slew's guidance by ``dt`` seconds."""
+        self._follow_noise_parameters()
         if self.slew_target is None or self.commanded is None:
             return
         if self.ctx.mode is not Mode.NOMINAL:
@@ -331,15 +405,13 @@ class AdcsApplication:
         self.ctx.set_telemetry("adcs_attitude_error", self.attitude_error)
         self.ctx.set_telemetry("adcs_body_rate", self.body_rate)
         self.ctx.set_telemetry("adcs_truth_error", self.truth_error if self.truth_error is not None else 0.0)
-        if self.truth_error is not None:  # simulation mode: the demo's estimator error against truth
-            self.ctx.set_telemetry("adcs_truth_error", self.truth_error)
 
     # -- functions -----------------------------------------------------------------------------------
     def _reset_function(self, request: Request) -> None:
         scope = int(request.arguments["scope"])
         self._abort_slew()
         if scope == 1:  # node: a fresh filter, as after a reboot of the ADCS node
-            self.filter = Mekf(MekfConfig(), precision=self.precision)
+            self.filter = Mekf(self.config, precision=self.precision)
             self.resets += 1
             self.state = "initialising"
         else:

@@ -18,15 +18,25 @@ the *successful* verification reports only (ECSS-E-ST-70-41C §6.1.3, §5.4.11.2
 
 Downlink: :meth:`Executive.emit_tm` builds PUS TM with per-type message counters and the on-board CUC time;
 packets wait in :attr:`Executive.outbox` for the link, or go to the spool while the link is down and come back
-on the playback VC when it returns. The executive is single-threaded and does no I/O of its own (the flight
-loop of :mod:`flightsw.cdh.fly` feeds it bytes and takes TM from it).
+on the playback VC when it returns. Spooled TM is forgotten only once the link layer reports it on the wire
+(:meth:`Executive.confirm_playback`), so a crash during playback replays it rather than losing it. The
+executive is single-threaded and does no I/O of its own (the flight loop of :mod:`flightsw.cdh.fly` feeds it
+bytes and takes TM from it).
+
+Telemetry that no on-board function has published yet is ``None``, "not yet valid": monitoring (ST[12])
+sees an invalid sample rather than a zero, and housekeeping reports carry a placeholder.
+
+Commands released on board (ST[19] actions, ST[11] schedules) carry a release depth: an action released
+because of an event raised while a request of depth ``d`` ran has depth ``d + 1`` (a ground command and a
+scheduled command have depth 0). One beyond :data:`MAX_RELEASE_DEPTH` is not executed, which ends an
+event-action chain that re-triggers itself.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +56,7 @@ from flightsw.cdh.service import (
     Service,
     ServiceContext,
     ServiceFailure,
+    SpooledTm,
     TmListener,
     TmSpool,
 )
@@ -70,7 +81,12 @@ _DECODE_FAILURES: dict[str, FailureCode] = {
 }
 REQUEST_ID_LENGTH = 4  # version, type, flags, APID, sequence flags and count (ECSS-E-ST-70-41C §5.4.11)
 MEMORY_SPOOL_PACKETS = 20000
-SPOOL_DRAIN_PER_CALL = 64
+SPOOL_DRAIN_PER_CALL = 64  # spooled packets read at once, and the outbox length below which more are read
+# Confirmed playback is forgotten in batches of this many packets (one storage transaction each): a crash
+# replays at most that many packets twice, which the ground drops as duplicates.
+SPOOL_CONFIRM_BATCH = 64
+# Longest chain of on-board releases: event -> action -> event -> action ... (ST[19]).
+MAX_RELEASE_DEPTH = 4
 
 
 def system_tai_seconds() -> float:
@@ -81,10 +97,11 @@ def system_tai_seconds() -> float:
 
 class MemorySpool:
     """A bounded in-memory TM spool (used when no on-board storage is configured); the oldest packets are
-    dropped, and counted, when it is full."""
+    dropped, and counted, when it is full. Tokens are a counter of the packets ever kept."""
 
     def __init__(self, max_packets: int = MEMORY_SPOOL_PACKETS) -> None:
-        self._queue: deque[tuple[bytes, int]] = deque()
+        self._queue: deque[SpooledTm] = deque()
+        self._next_token = 1
         self.max_packets = max_packets
         self.dropped = 0
 
@@ -92,11 +109,26 @@ class MemorySpool:
         if len(self._queue) >= self.max_packets:
             self._queue.popleft()
             self.dropped += 1
-        self._queue.append((packet, vcid))
+        self._queue.append(SpooledTm(self._next_token, bytes(packet), vcid))
+        self._next_token += 1
         return True
 
-    def drain(self, max_packets: int) -> list[tuple[bytes, int]]:
-        return [self._queue.popleft() for _ in range(min(max_packets, len(self._queue)))]
+    def spool_many(self, packets: Sequence[tuple[bytes, int]], onboard_time: float) -> int:
+        return sum(self.spool(packet, vcid, onboard_time) for packet, vcid in packets)
+
+    def pending(self, max_packets: int, after: int = 0) -> list[SpooledTm]:
+        out: list[SpooledTm] = []
+        for item in self._queue:
+            if len(out) >= max_packets:
+                break
+            if item.token > after:
+                out.append(item)
+        return out
+
+    def mark_sent(self, tokens: Iterable[int]) -> None:
+        sent = set(tokens)
+        if sent:
+            self._queue = deque(item for item in self._queue if item.token not in sent)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -106,24 +138,6 @@ class MemorySpool:
 
     def close(self) -> None:
         self._queue.clear()
-
-
-def _default_value(dictionary: Dictionary, name: str) -> Any:
-    parameter = dictionary.parameter_by_name[name]
-    kind = parameter.type.kind
-    if parameter.enumeration is not None:
-        return parameter.enumeration.values[0].value
-    if kind == "bool":
-        return False
-    if kind == "float":
-        return 0.0
-    if kind == "cuc":
-        return Cuc(0, 0, CucFormat.from_profile())
-    if kind in ("octets",):
-        return bytes(parameter.type.bits // 8)
-    if kind == "varoctets":
-        return b""
-    return 0
 
 
 class Executive(ServiceContext):
@@ -142,7 +156,14 @@ class Executive(ServiceContext):
         self.modes = ModeManager()
         self.spool: TmSpool = spool if spool is not None else MemorySpool()
         self._spool_pending = len(self.spool) > 0  # TM kept by a previous run is played back too
-        self.outbox: deque[tuple[bytes, int]] = deque()
+        self._spool_after = 0  # token of the last spooled packet read for playback
+        # Spooled packets handed to the link, (token, end offset in the playback VC's octet stream), until
+        # the link reports them sent; then their tokens wait in _spool_confirmed to be forgotten in a batch.
+        self._playback_in_flight: deque[tuple[int, int]] = deque()
+        self._playback_handed_octets = 0
+        self._spool_confirmed: list[int] = []
+        # Entries: packet, VCID, spool token (None: not from the spool).
+        self.outbox: deque[tuple[bytes, int, int | None]] = deque()
         self.link_up = True
         self.started_at = clock.monotonic()
         tai = system_tai_seconds() if tai_at_start is None else tai_at_start
@@ -157,15 +178,17 @@ class Executive(ServiceContext):
         self._tm_listeners: list[TmListener] = []
         self._pending: deque[tuple[bytes, Origin, int, int]] = deque()
         self._depth = 0
+        self._release_depth = 0  # of the request being handled
         self.event_enabled: dict[int, bool] = {event.id: True for event in dictionary.events}
-        self.telemetry: dict[str, Any] = {
-            p.name: _default_value(dictionary, p.name) for p in dictionary.parameters}
+        # None until published: "not yet valid" (see the module docstring).
+        self.telemetry: dict[str, Any] = {p.name: None for p in dictionary.parameters}
         # Called before each housekeeping report to bring telemetry values up to date (scheduler, link, ADCS).
         self.telemetry_sources: list[Callable[[], None]] = []
         self.scheduler: Scheduler | None = None
         self.stats: dict[str, int] = {
             "tc_received": 0, "tc_accepted": 0, "tc_rejected": 0, "tc_completed": 0, "tc_failed": 0,
             "tc_bad_crc": 0, "tm_sent": 0, "tm_spooled": 0, "tm_lost": 0, "events": 0, "service_errors": 0,
+            "tc_release_too_deep": 0,
         }
 
     # ------------------------------------------------------------------------------------ registration
@@ -193,26 +216,40 @@ class Executive(ServiceContext):
         return frozenset(apid for apid, _ in self._routes)
 
     # ------------------------------------------------------------------------------------ uplink
-    def handle_packet(self, raw: bytes, vcid: int | None = None, origin: Origin = Origin.GROUND) -> None:
+    def handle_packet(self, raw: bytes, vcid: int | None = None, origin: Origin = Origin.GROUND,
+                      release_depth: int = 0) -> None:
         """One received space packet, through acceptance, routing and execution; never raises."""
         vc = self.profile.tc.vc_commands if vcid is None else vcid
-        self._pending.append((bytes(raw), origin, vc, 0))
+        self._pending.append((bytes(raw), origin, vc, release_depth))
         if self._depth:
             return  # released from inside a service: runs when the current request is done
         self._depth += 1
         try:
             while self._pending:
                 packet, packet_origin, packet_vc, depth = self._pending.popleft()
+                self._release_depth = depth
                 try:
                     self._handle_one(packet, packet_origin, packet_vc, depth)
                 except Exception:
                     self.stats["service_errors"] += 1
                     log.exception("telecommand handling failed")
+                finally:
+                    self._release_depth = 0
         finally:
             self._depth -= 1
 
-    def release_tc(self, packet: bytes, origin: Origin) -> None:
-        self.handle_packet(packet, self.profile.tc.vc_commands, origin)
+    def release_tc(self, packet: bytes, origin: Origin, depth: int = 0) -> None:
+        if depth > MAX_RELEASE_DEPTH:
+            # Refused without a report or an event: either could trigger the same chain once more.
+            self.stats["tc_release_too_deep"] += 1
+            log.warning("on-board release of depth %d not executed (at most %d): event-action loop?",
+                        depth, MAX_RELEASE_DEPTH)
+            return
+        self.handle_packet(packet, self.profile.tc.vc_commands, origin, depth)
+
+    @property
+    def release_depth(self) -> int:
+        return self._release_depth
 
     def _handle_one(self, raw: bytes, origin: Origin, vcid: int, depth: int) -> None:
         self.stats["tc_received"] += 1
@@ -359,7 +396,7 @@ class Executive(ServiceContext):
 
     def send_packet(self, packet: bytes, vcid: int) -> None:
         if self.link_up:
-            self.outbox.append((packet, vcid))
+            self.outbox.append((packet, vcid, None))
             self.stats["tm_sent"] += 1
             return
         if self.spool.spool(packet, vcid, self.onboard_time()):
@@ -369,16 +406,44 @@ class Executive(ServiceContext):
             self.stats["tm_lost"] += 1
 
     def take_outbox(self, max_packets: int | None = None) -> list[tuple[bytes, int]]:
-        """TM ready for the link, oldest first (and spooled TM once the link is back)."""
-        if self.link_up and self._spool_pending:
-            drained = self.spool.drain(SPOOL_DRAIN_PER_CALL)
+        """TM ready for the link, oldest first (and spooled TM once the link is back, on the playback VC).
+
+        Spooled packets stay in the spool until :meth:`confirm_playback` reports them on the wire."""
+        if self.link_up and self._spool_pending and len(self.outbox) < SPOOL_DRAIN_PER_CALL:
+            playback = self.profile.tm.vc_playback
+            read = self.spool.pending(SPOOL_DRAIN_PER_CALL, self._spool_after)
             # Asking the spool for its size on every frame would cost a database query each time.
-            self._spool_pending = len(drained) == SPOOL_DRAIN_PER_CALL
-            for packet, _ in drained:
+            self._spool_pending = len(read) == SPOOL_DRAIN_PER_CALL
+            for item in read:
                 # Stored TM comes back on the playback VC (DESIGN.md: VC1 playback of stored TM).
-                self.outbox.append((packet, self.profile.tm.vc_playback))
+                self.outbox.append((item.packet, playback, item.token))
+                self._spool_after = item.token
         count = len(self.outbox) if max_packets is None else min(max_packets, len(self.outbox))
-        return [self.outbox.popleft() for _ in range(count)]
+        taken: list[tuple[bytes, int]] = []
+        for _ in range(count):
+            packet, vcid, token = self.outbox.popleft()
+            if vcid == self.profile.tm.vc_playback:
+                self._playback_handed_octets += len(packet)
+                if token is not None:
+                    self._playback_in_flight.append((token, self._playback_handed_octets))
+            taken.append((packet, vcid))
+        return taken
+
+    def confirm_playback(self, playback_queued_octets: int) -> None:
+        """The link layer's report: of the playback-VC packets taken from :meth:`take_outbox`, all but the
+        last ``playback_queued_octets`` octets are on the wire (the VC is first in, first out). Spooled
+        packets among them are forgotten by the spool, in batches of :data:`SPOOL_CONFIRM_BATCH`."""
+        sent_up_to = self._playback_handed_octets - playback_queued_octets
+        while self._playback_in_flight and self._playback_in_flight[0][1] <= sent_up_to:
+            self._spool_confirmed.append(self._playback_in_flight.popleft()[0])
+        if len(self._spool_confirmed) >= SPOOL_CONFIRM_BATCH or (
+                self._spool_confirmed and not self._playback_in_flight):
+            self._forget_confirmed()
+
+    def _forget_confirmed(self) -> None:
+        confirmed, self._spool_confirmed = self._spool_confirmed, []
+        if confirmed:
+            self.spool.mark_sent(confirmed)
 
     def set_link_up(self, up: bool) -> None:
         if up == self.link_up:
@@ -386,11 +451,23 @@ class Executive(ServiceContext):
         self.link_up = up
         log.warning("link %s", "up" if up else "down: TM goes to storage")
         if not up:
-            # TM queued but not yet on the wire would be lost with the link: keep it.
-            while self.outbox:
-                packet, vcid = self.outbox.popleft()
-                self.stats["tm_sent"] -= 1
-                self.send_packet(packet, vcid)
+            self._keep_outbox()
+
+    def _keep_outbox(self) -> None:
+        """TM queued but not yet on the wire would be lost with the link: spool it (one batch). Spooled
+        packets not confirmed sent are still in the spool and are read again from the oldest."""
+        fresh = [(packet, vcid) for packet, vcid, token in self.outbox if token is None]
+        self.outbox.clear()
+        self._forget_confirmed()
+        self._playback_in_flight.clear()
+        self._spool_after = 0
+        self._spool_pending = True
+        if not fresh:
+            return
+        self.stats["tm_sent"] -= len(fresh)
+        kept = self.spool.spool_many(fresh, self.onboard_time())
+        self.stats["tm_spooled"] += kept
+        self.stats["tm_lost"] += len(fresh) - kept
 
     # ------------------------------------------------------------------------------------ events
     def raise_event(self, event: str | int, values: Mapping[str, Any] | None = None) -> None:
@@ -515,11 +592,14 @@ class Executive(ServiceContext):
                 log.exception("service %d tick failed", service.service_type)
 
     def shutdown(self) -> None:
-        """Stop every service in reverse order of registration, then flush the spool."""
+        """Stop every service in reverse order of registration, spool the TM still queued for the link,
+        save the parameters, then flush and close the spool."""
         for service in reversed(self._services):
             try:
                 service.shutdown()
             except Exception:
                 log.exception("service %d shutdown failed", service.service_type)
+        self._keep_outbox()
         self.parameters.save()
         self.spool.flush()
+        self.spool.close()

@@ -10,7 +10,8 @@ services, the ADCS application, and the rate-group scheduler:
 - housekeeping group (1 Hz): statistics of the link and the scheduler into telemetry.
 
 Everything runs in one thread; SIGTERM or SIGINT stop the scheduler at the end of its frame, then services
-shut down in reverse order, the TM still queued goes to storage, and the spool and parameter file are flushed.
+shut down in reverse order, the TM still queued goes to storage, and the spool and parameter file are flushed
+and closed.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ class FlightSoftware:
         log.info("FARM-1: %s %s", notice.kind, notice.detail)
         if notice.kind == "state" and self.endpoint.farm_state is FarmState.LOCKOUT:
             clcw = self.endpoint.clcw
-            # N(S) of the offending frame is not passed up by the endpoint; V(R) is in the CLCW report value.
-            self.executive.raise_event("farm_lockout", {"vr": clcw[3] if len(clcw) > 3 else 0, "ns": 0})
+            # V(R) is the CLCW report value; N(S) is that of the frame in the lockout area.
+            ns = notice.sequence_number if notice.sequence_number is not None else 0
+            self.executive.raise_event("farm_lockout", {"vr": clcw[3] if len(clcw) > 3 else 0, "ns": ns})
             if self.executive.get_parameter("fdir_safe_on_lockout") and self.executive.mode is Mode.NOMINAL:
                 self.executive.request_mode(Mode.SAFE, "link_lockout")
 
@@ -208,6 +210,8 @@ class FlightSoftware:
         self.link_stats["written_octets"] += max(0, written)
         if written < len(out):
             self.link_stats["short_writes"] += 1
+        # Spooled TM played back is forgotten by storage only once its frames went to the transport.
+        self.executive.confirm_playback(self.endpoint.queued_octets_on(self.profile.tm.vc_playback))
 
     def _control(self, now: float) -> None:
         self.executive.tick(now)
@@ -259,11 +263,8 @@ class FlightSoftware:
 
     def shutdown(self) -> None:
         """In order: services stop, TM not yet on the wire goes to storage, storage and parameters are
-        flushed, the link closes."""
+        flushed and closed (:meth:`Executive.shutdown`), the link closes."""
         self.executive.shutdown()
-        self.executive.set_link_up(False)  # what is still queued for the link is spooled, not lost
-        self.executive.spool.flush()
-        self.executive.spool.close()
         self.transport.close()
         jitter = self.scheduler.group("adcs").jitter.summary()
         log.info("stopped: %d frames, %d overruns, ADCS jitter p50 %.6f s p99 %.6f s max %.6f s",

@@ -36,11 +36,11 @@ Optional hooks, all called from the executive's single thread (no locking needed
 What the context offers (see :class:`ServiceContext` for signatures): the link profile and the mission
 dictionary; emitting TM (PUS header, message type counter and CUC time are filled in; the packet goes on the
 real-time VC, or the VC asked for, and to storage while the link is down); raising events (TM[5,x] with the
-event's severity, unless disabled, and every event listener is told); reading telemetry values and reading or
-setting flight parameters (bounds checked and persisted); the current mode and mode change requests (guarded);
-on-board time (TAI seconds and CUC); releasing a stored telecommand packet through the normal uplink path
-(ST[11] schedules, ST[19] event-actions); listeners on TM and events (ST[15] storage, ST[19]); the state
-directory (files that must survive a restart).
+event's severity, unless disabled, and every event listener is told); reading telemetry values (``None`` until
+first published: not yet valid) and reading or setting flight parameters (bounds checked and persisted); the
+current mode and mode change requests (guarded); on-board time (TAI seconds and CUC); releasing a stored
+telecommand packet through the normal uplink path (ST[11] schedules, ST[19] event-actions); listeners on TM
+and events (ST[15] storage, ST[19]); the state directory (files that must survive a restart).
 
 Failure codes of PUS 1 reports are :class:`FailureCode`, defined here once for the whole mission.
 """
@@ -48,7 +48,7 @@ Failure codes of PUS 1 reports are :class:`FailureCode`, defined here once for t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from pathlib import Path
@@ -121,16 +121,33 @@ EventListener = Callable[[int, Mapping[str, Any]], None]  # (event id, values)
 TmListener = Callable[[PusTm, int], None]  # (packet, VCID)
 
 
+@dataclass(frozen=True)
+class SpooledTm:
+    """A TM packet kept by a :class:`TmSpool`; ``token`` identifies it there and grows with each packet."""
+
+    token: int
+    packet: bytes
+    vcid: int
+
+
 class TmSpool(Protocol):
     """Storage that keeps TM while the link is down (:mod:`flightsw.cdh.storage` when present, else a bounded
-    queue in memory). The executive spools every TM packet produced while the link is down and drains the
-    spool, oldest first, once it is back."""
+    queue in memory). The executive spools every TM packet produced while the link is down and plays the
+    spool back, oldest first, once it is back. Playback is at-least-once: :meth:`pending` only reads, and a
+    packet is forgotten by :meth:`mark_sent` once the link layer has put it on the wire, so a crash in
+    between sends it again rather than losing it (the ground drops duplicates by sequence count)."""
 
     def spool(self, packet: bytes, vcid: int, onboard_time: float) -> bool:
         """Keep one encoded TM packet; False when it could not be kept (full)."""
 
-    def drain(self, max_packets: int) -> list[tuple[bytes, int]]:
-        """Remove and return up to ``max_packets`` kept packets, oldest first, with their VCIDs."""
+    def spool_many(self, packets: Sequence[tuple[bytes, int]], onboard_time: float) -> int:
+        """Keep a batch of ``(packet, vcid)`` at once; the number kept."""
+
+    def pending(self, max_packets: int, after: int = 0) -> list[SpooledTm]:
+        """Up to ``max_packets`` kept packets with a token above ``after``, oldest first (not removed)."""
+
+    def mark_sent(self, tokens: Iterable[int]) -> None:
+        """Forget the packets of these tokens: they went out on the link."""
 
     def __len__(self) -> int:
         """Packets kept."""
@@ -138,7 +155,8 @@ class TmSpool(Protocol):
     def flush(self) -> None:
         """Make everything kept durable."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the storage (a second call does nothing)."""
 
 
 class ServiceContext(ABC):
@@ -218,9 +236,17 @@ class ServiceContext(ABC):
 
     # -- commands ----------------------------------------------------------------------------------------
     @abstractmethod
-    def release_tc(self, packet: bytes, origin: Origin) -> None:
+    def release_tc(self, packet: bytes, origin: Origin, depth: int = 0) -> None:
         """Put a complete TC packet through the uplink path (acceptance, routing, verification reports) as if
-        it had just arrived; used by the schedule and event-actions."""
+        it had just arrived; used by the schedule and event-actions. ``depth`` is its place in a chain of
+        on-board releases (an event-action released because of a request of depth d has d + 1); a release
+        deeper than the executive allows is not executed, which ends a loop of event-actions."""
+
+    @property
+    @abstractmethod
+    def release_depth(self) -> int:
+        """The release depth of the request being executed now (0 outside a request or for a ground or
+        scheduled command)."""
 
     @abstractmethod
     def report_start(self, request: Request) -> None:

@@ -30,6 +30,7 @@ from enum import Enum
 from pathlib import Path
 
 from flightsw.ccsds.pus import PusTm
+from flightsw.cdh.service import SpooledTm
 from flightsw.errors import ConfigError, DecodeError, FlightswError
 from flightsw.profile import DEFAULT_PROFILE, LinkProfile
 
@@ -196,6 +197,7 @@ class OnboardStorage:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
+        """Close the database (a second call does nothing)."""
         with self._lock:
             self._db.close()
 
@@ -227,15 +229,22 @@ class OnboardStorage:
 
     def store_many(self, packets: Sequence[tuple[bytes, float]], store: int = BACKLOG_STORE,
                    vcid: int | None = None) -> list[StoreOutcome]:
-        """Store a batch in one transaction (one disk sync for all of them)."""
+        """Store a batch in one store in one transaction (one disk sync for all of them)."""
         channel = self.profile.tm.vc_realtime if vcid is None else vcid
-        decoded = [(bytes(raw), float(time), PusTm.decode(raw, profile=self.profile))
-                   for raw, time in packets]
+        return self.store_entries([(store, raw, time, channel) for raw, time in packets])
+
+    def store_entries(self, entries: Sequence[tuple[int, bytes, float, int]]) -> list[StoreOutcome]:
+        """Store ``(store, packet, time, vcid)`` entries, in order and possibly in different stores, in one
+        transaction (one disk sync for all of them); the outcome of each entry. Every packet is decoded
+        first, so one that is not a valid PUS TM raises :class:`~flightsw.errors.DecodeError` and nothing
+        of the batch is stored."""
+        decoded = [(int(store), bytes(raw), float(time), PusTm.decode(raw, profile=self.profile), int(vcid))
+                   for store, raw, time, vcid in entries]
         outcomes: list[StoreOutcome] = []
         try:
             with self._lock, self._transaction():
-                for raw, time, tm in decoded:
-                    outcomes.append(self._insert(store, raw, time, tm, channel))
+                for store, raw, time, tm, vcid in decoded:
+                    outcomes.append(self._insert(store, raw, time, tm, vcid))
         except sqlite3.Error as exc:  # disk full, I/O error: the caller counts it and goes on
             raise FlightswError("storage_failed", f"{self.path}: {exc}") from None
         return outcomes
@@ -371,11 +380,12 @@ def _packet(row: tuple[int, int, float, int, int, int, int, bytes]) -> StoredPac
 
 class SqliteTmSpool:
     """The executive's TM spool (:class:`flightsw.cdh.service.TmSpool`) on the backlog store: TM produced
-    while the link is down is committed to disk as it comes, so a crash or ``kill -9`` loses none of it.
+    while the link is down is committed to disk as it comes (one transaction per :meth:`spool` call, or per
+    :meth:`spool_many` batch), so a crash or ``kill -9`` loses none of it: this TM has no other copy.
 
-    :meth:`drain` removes what it returns (the spool protocol); a caller that wants at-least-once delivery
-    across a crash between taking and sending uses :meth:`OnboardStorage.pending` and
-    :meth:`OnboardStorage.mark_sent` on :attr:`storage` instead.
+    Playback is at-least-once: :meth:`pending` reads packets without removing them, and only
+    :meth:`mark_sent` (called once the link layer has put them on the wire) forgets them, so a crash in
+    between plays them back again after the restart. Tokens are the backlog's insertion sequences.
     """
 
     def __init__(self, storage: OnboardStorage) -> None:
@@ -399,15 +409,38 @@ class SqliteTmSpool:
             return False
         return outcome is StoreOutcome.STORED
 
-    def drain(self, max_packets: int) -> list[tuple[bytes, int]]:
-        """Up to ``max_packets`` spooled packets, oldest first; none when the database fails (logged)."""
+    def spool_many(self, packets: Sequence[tuple[bytes, int]], onboard_time: float) -> int:
+        """Keep a batch of ``(packet, vcid)`` in one transaction; the number kept. A batch with a packet that
+        is not PUS TM is kept packet by packet, so only that one is refused."""
+        if not packets:
+            return 0
+        entries = [(BACKLOG_STORE, packet, onboard_time, vcid) for packet, vcid in packets]
         try:
-            taken = self.storage.pending(max_packets)
-            self.storage.mark_sent(item.sequence for item in taken)
+            outcomes = self.storage.store_entries(entries)
+        except DecodeError:
+            return sum(self.spool(packet, vcid, onboard_time) for packet, vcid in packets)
+        except FlightswError as exc:
+            log.error("TM spool: %s", exc)
+            return 0
+        return sum(outcome is StoreOutcome.STORED for outcome in outcomes)
+
+    def pending(self, max_packets: int, after: int = 0) -> list[SpooledTm]:
+        """Up to ``max_packets`` kept packets whose token is above ``after``, oldest first, still kept until
+        :meth:`mark_sent`; none when the database fails (logged)."""
+        try:
+            taken = self.storage.by_sequence(BACKLOG_STORE, after, max_packets)
         except sqlite3.Error as exc:
             log.error("TM spool: %s: %s", self.storage.path, exc)
             return []
-        return [(item.packet, item.vcid) for item in taken]
+        return [SpooledTm(item.sequence, item.packet, item.vcid) for item in taken]
+
+    def mark_sent(self, tokens: Iterable[int]) -> None:
+        """Forget packets that went out on the link (one transaction); a failure is logged, and those
+        packets are played back again after the next start (at-least-once)."""
+        try:
+            self.storage.mark_sent(tokens)
+        except sqlite3.Error as exc:
+            log.error("TM spool: %s: %s", self.storage.path, exc)
 
     def __len__(self) -> int:
         return self.storage.count(BACKLOG_STORE)

@@ -267,7 +267,8 @@ def test_lockout_is_reported_and_unlock_recovers() -> None:
     stray = TcFrame(P.scid, 0, 128, segment_header(0) + tc_packet(0)).encode()
     events = flight.receive(encode_cltu(stray), 0.0)
     assert ("farm", "lockout_area") in rejected(events)
-    assert FarmNotice("state", True, "lockout") in events
+    # The notice carries N(S) of the offending frame, for the farm_lockout event.
+    assert FarmNotice("state", True, "lockout", 128) in events
     assert Clcw.decode(flight.clcw).lockout
     ground.send(tc_packet(1), 0.1)
     events = up(ground, flight, 0.1, rng)
@@ -318,6 +319,27 @@ def test_transmit_is_empty_when_nothing_is_due_and_respects_max_octets() -> None
     assert len(out) == 3 * unit
     total = sum(len(tm_packet(i, 200)) for i in range(20))
     assert flight.queued_octets == total - 3 * data_field_length(P)
+
+
+def test_queued_octets_are_counted_per_virtual_channel() -> None:
+    flight = FlightEndpoint()
+    unit = len(P.tm.asm) + P.tm.frame_length
+    realtime = [tm_packet(i, 200) for i in range(3)]
+    playback = [tm_packet(50 + i, 300) for i in range(2)]
+    for packet in realtime:
+        flight.send_tm(packet)
+    for packet in playback:
+        flight.send_tm(packet, P.tm.vc_playback)
+    assert flight.queued_octets_on(P.tm.vc_realtime) == 600
+    assert flight.queued_octets_on(P.tm.vc_playback) == 600
+    assert flight.queued_octets_on(P.tm.vc_idle) == 0
+    flight.transmit(0.0, max_octets=unit)  # the first frame is the idle one
+    while flight.queued_octets_on(P.tm.vc_playback) == 600:
+        flight.transmit(0.0, max_octets=unit)
+    # Each VC drains first in, first out by whole data fields.
+    assert flight.queued_octets_on(P.tm.vc_playback) == 600 - data_field_length(P)
+    assert flight.queued_octets == (flight.queued_octets_on(P.tm.vc_realtime)
+                                    + flight.queued_octets_on(P.tm.vc_playback))
 
 
 def idle_frames(stream: bytes, profile: LinkProfile = P) -> list[TmFrame]:

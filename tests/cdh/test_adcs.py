@@ -154,3 +154,47 @@ def test_adcs_are_you_alive_answers_from_the_adcs_apid(dictionary: Dictionary, t
     harness, _ = make(dictionary, tmp_path, None)
     out = harness.send(harness.command("adcs_are_you_alive", ack=0))
     assert [(tm.apid, tm.service, tm.subtype) for tm in out] == [(DEFAULT_PROFILE.apids.adcs, 17, 2)]
+
+
+def test_noise_parameters_at_their_defaults_keep_the_filter_tuning(dictionary: Dictionary,
+                                                                   tmp_path: Path) -> None:
+    from flightsw.adcs import MekfConfig
+
+    _, adcs = make(dictionary, tmp_path, None)
+    assert adcs.config == MekfConfig()
+    assert adcs.filter.config == MekfConfig()
+
+
+def test_noise_parameters_set_by_ground_reach_the_filter(dictionary: Dictionary, tmp_path: Path) -> None:
+    harness, adcs = make(dictionary, tmp_path, SimulatedImu(100.0, seed=3, chunk_s=30.0))
+    until_converged(harness, adcs)
+    attitude = adcs.filter.quaternion.copy()
+    values = {"adcs_gyro_noise_sigma": 0.02, "adcs_gyro_bias_sigma": 1e-4, "adcs_accel_sigma": 0.5,
+              "adcs_mag_sigma": 2.0}
+    ids = {name: dictionary.flight_parameter_by_name[name].id for name in values}
+    tc = harness.command("parameter_set", {"parameters": [{"parameter_id": ids[name], "value": value}
+                                                          for name, value in values.items()]})
+    assert [r.subtype for r in reports(harness.send(tc))][-1] == 7
+    harness.clock.advance(0.1)
+    adcs.control(harness.clock.now, 0.1)
+    config = adcs.filter.config
+    # 0.02 rad/s per sample at 100 Hz is 0.02 * sqrt(0.01 s) = 0.002 rad/sqrt(s) of angle random walk.
+    assert config.gyro_arw == pytest.approx(0.002)
+    assert config.gyro_rrw == pytest.approx(1e-4)
+    assert config.acc_sigma == pytest.approx(0.5 / 9.81)  # a direction error, rad
+    assert config.mag_sigma == pytest.approx(2.0 / 49.0)  # against the nominal 49 uT field
+    assert adcs.noise_updates == 1
+    # The new filter goes on from the attitude it had.
+    assert adcs.filter.initialised
+    assert np.allclose(adcs.filter.quaternion, attitude, atol=1e-9)
+    fly_for(harness, adcs, 2.0)
+    assert adcs.state == "converged" and adcs.noise_updates == 1
+
+
+def test_noise_parameters_persisted_apply_at_start(dictionary: Dictionary, tmp_path: Path) -> None:
+    first, _ = make(dictionary, tmp_path, None)
+    first.executive.set_flight_parameter("adcs_accel_sigma", 0.2)
+    first.executive.shutdown()
+    _, adcs = make(dictionary, tmp_path, None)
+    assert adcs.filter.config.acc_sigma == pytest.approx(0.2 / 9.81)
+    assert adcs.noise_updates == 0

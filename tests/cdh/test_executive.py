@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -247,7 +248,20 @@ def test_memory_spool_is_bounded_and_counts_drops() -> None:
     for i in range(5):
         spool.spool(bytes([i]), 0, 0.0)
     assert len(spool) == 3 and spool.dropped == 2
-    assert spool.drain(10) == [(b"\x02", 0), (b"\x03", 0), (b"\x04", 0)]
+    assert [(item.packet, item.vcid) for item in spool.pending(10)] == [(b"\x02", 0), (b"\x03", 0),
+                                                                        (b"\x04", 0)]
+
+
+def test_memory_spool_keeps_packets_until_marked_sent() -> None:
+    spool = MemorySpool()
+    for i in range(4):
+        spool.spool(bytes([i]), 0, 0.0)
+    first = spool.pending(2)
+    assert [item.packet for item in first] == [b"\x00", b"\x01"]
+    assert len(spool) == 4  # reading does not remove
+    assert [item.packet for item in spool.pending(10, after=first[-1].token)] == [b"\x02", b"\x03"]
+    spool.mark_sent(item.token for item in first)
+    assert [item.packet for item in spool.pending(10)] == [b"\x02", b"\x03"]
 
 
 def test_event_listeners_hear_disabled_events(harness: Harness) -> None:
@@ -276,7 +290,72 @@ def test_tm_spooled_by_a_previous_run_is_played_back(dictionary: Dictionary) -> 
     spool.spool(kept, DEFAULT_PROFILE.tm.vc_realtime, 0.0)
     executive = Executive(DEFAULT_PROFILE, dictionary, clock=SimulatedClock(), spool=spool)
     assert executive.take_outbox() == [(kept, DEFAULT_PROFILE.tm.vc_playback)]
+    # Handed to the link but not yet on the wire: still kept (a crash now would play it back again).
+    assert len(spool) == 1
+    executive.confirm_playback(len(kept))  # all of it still queued in the link layer
+    assert len(spool) == 1
+    executive.confirm_playback(0)  # the link layer has sent it
     assert len(spool) == 0
+    assert executive.take_outbox() == []
+
+
+def test_spooled_tm_not_confirmed_is_played_back_again_after_the_link_drops(harness: Harness) -> None:
+    executive = harness.executive
+    executive.set_link_up(False)
+    for _ in range(3):
+        executive.handle_packet(harness.tc(17, 1, ack=0).encode())
+    executive.set_link_up(True)
+    first = executive.take_outbox()
+    assert len(first) == 3
+    # The link layer sent the first packet only, then the link dropped.
+    executive.confirm_playback(sum(len(packet) for packet, _ in first[1:]))
+    executive.set_link_up(False)
+    executive.set_link_up(True)
+    again = executive.take_outbox()
+    assert again == first[1:]  # at-least-once: the two unconfirmed ones come back, the sent one does not
+    executive.confirm_playback(0)
+    assert len(executive.spool) == 0
+
+
+def test_shutdown_spools_the_outbox_and_closes_the_spool(dictionary: Dictionary, tmp_path: Path) -> None:
+    from flightsw.cdh.scheduler import SimulatedClock
+    from flightsw.cdh.storage import SqliteTmSpool
+
+    spool = SqliteTmSpool.in_state_dir(tmp_path)
+    executive = Executive(DEFAULT_PROFILE, dictionary, clock=SimulatedClock(), state_dir=tmp_path,
+                          spool=spool)
+    queued = executive.emit_tm(17, 2, b"").encode()
+    executive.shutdown()
+    with pytest.raises(Exception, match="closed"):
+        spool.storage.store_ids  # noqa: B018 - the database connection is closed
+    reopened = SqliteTmSpool.in_state_dir(tmp_path)
+    try:
+        assert [item.packet for item in reopened.pending(10)] == [queued]
+    finally:
+        reopened.close()
+
+
+def test_telemetry_not_yet_published_is_not_valid(harness: Harness) -> None:
+    executive = harness.executive
+    assert executive.get_parameter("platform_battery_voltage") is None
+    structure = next(s for s in harness.dictionary.housekeeping
+                     if "platform_battery_voltage" in {p.name for p in s.parameters})
+    one_shot: dict[str, object] = {"structures": [{"structure_id": structure.id}]}
+    out = harness.send(harness.command("hk_report_one_shot", one_shot))
+    report = next(tm for tm in out if (tm.service, tm.subtype) == (3, 25))
+    values = structure.record.decode(report.source_data[2:])
+    assert math.isnan(values["platform_battery_voltage"])
+
+
+def test_a_release_deeper_than_the_limit_is_not_executed(harness: Harness) -> None:
+    from flightsw.cdh.executive import MAX_RELEASE_DEPTH
+
+    executive = harness.executive
+    executive.release_tc(harness.tc(17, 1, ack=0).encode(), Origin.EVENT_ACTION, MAX_RELEASE_DEPTH)
+    assert [tm.service for tm in harness.collect()] == [17]
+    executive.release_tc(harness.tc(17, 1, ack=0).encode(), Origin.EVENT_ACTION, MAX_RELEASE_DEPTH + 1)
+    assert harness.collect() == []
+    assert executive.stats["tc_release_too_deep"] == 1
 
 
 def test_spool_playback_is_spread_over_calls(harness: Harness) -> None:

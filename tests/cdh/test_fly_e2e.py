@@ -240,3 +240,20 @@ def test_sdls_unauthenticated_and_replayed_commands_are_refused(tmp_path: Path,
         fly.send(report.encode())
         tm = fly.wait_for(lambda tm: (tm.service, tm.subtype) == (20, 2))
         assert PARAMETER_REPORT.decode(tm.source_data)["parameters"] == [{"parameter_id": mode, "value": 0.0}]
+
+
+def test_farm_lockout_event_names_the_offending_frame(fly: FlyProcess, dictionary: Dictionary) -> None:
+    from flightsw.ccsds.cltu import encode_cltu
+    from flightsw.ccsds.tc_frame import TcFrame, segment_header
+
+    lockout = dictionary.event_by_name["farm_lockout"]
+    # A Type-AD frame with N(S) 200 while V(R) is 0: the lockout area (CCSDS 232.1-B-2 §6.1.8, E5).
+    stray = TcFrame(DEFAULT_PROFILE.scid, DEFAULT_PROFILE.tc.vc_commands, 200,
+                    segment_header(0) + fly.tc(17, 1).encode()).encode()
+    fly.master.write(encode_cltu(stray))
+
+    def is_lockout(tm: PusTm) -> bool:
+        return tm.service == 5 and int.from_bytes(tm.source_data[:2], "big") == lockout.id
+
+    values = lockout.decode(fly.wait_for(is_lockout).source_data[2:])
+    assert values == {"vr": 0, "ns": 200}

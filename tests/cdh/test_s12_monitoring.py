@@ -175,3 +175,14 @@ def test_default_definitions_are_the_dictionary_parameters_with_limits(tmp_path:
             (TEMPERATURE.id, DICTIONARY.enumeration_by_name["limit_crossed"].by_name["hard_high"].value)]
     finally:
         flight.executive.shutdown()
+
+
+def test_telemetry_never_published_is_invalid_and_raises_no_event(flight: Flight) -> None:
+    # Without --sim no power board publishes the battery voltage: it must not read as 0 V (below hard_low).
+    out = flight.run(5.0)
+    assert events(out) == []
+    assert transitions(out) == [(VOLTAGE.id, CheckingStatus.UNCHECKED, CheckingStatus.INVALID)]
+    assert flight.monitoring.definitions[VOLTAGE.id].status is CheckingStatus.INVALID
+    # Once published, a real low value is caught as usual.
+    flight.executive.set_telemetry(VOLTAGE.name, 6.1)
+    assert [event["parameter_id"] for event in events(flight.run(3.0))] == [VOLTAGE.id]

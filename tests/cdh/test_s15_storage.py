@@ -3,6 +3,7 @@ by time range on the playback VC, deleted, reported; and TM produced while the l
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,13 @@ from flightsw.cdh.executive import Executive
 from flightsw.cdh.scheduler import SimulatedClock
 from flightsw.cdh.service import FailureCode
 from flightsw.cdh.services.s01_verification import decode_report
-from flightsw.cdh.services.s15_storage import DUMP_PACKETS_PER_TICK, STATUS_RECORD, OnboardStorageService
-from flightsw.cdh.storage import FullPolicy, SqliteTmSpool, StoreConfig
+from flightsw.cdh.services.s15_storage import (
+    DUMP_PACKETS_PER_TICK,
+    MAX_BATCH_PACKETS,
+    STATUS_RECORD,
+    OnboardStorageService,
+)
+from flightsw.cdh.storage import DATABASE_NAME, FullPolicy, SqliteTmSpool, StoreConfig
 from flightsw.dictionary import load_dictionary
 from flightsw.profile import DEFAULT_PROFILE
 
@@ -209,3 +215,60 @@ def test_tm_produced_while_the_link_is_down_is_spooled_to_disk_and_replayed(tmp_
     finally:
         second.executive.shutdown()
         second.executive.spool.close()
+
+
+def _packets_on_disk(state_dir: Path) -> int:
+    """Packets committed to the database, as another process opening it would see them."""
+    with sqlite3.connect(state_dir / DATABASE_NAME) as reader:
+        return int(reader.execute("SELECT COUNT(*) FROM packets").fetchone()[0])
+
+
+def test_a_burst_is_committed_in_one_transaction_at_the_next_tick(flight: Flight, tmp_path: Path) -> None:
+    before = flight.storage.commits
+    for index in range(255):  # as one TC[3,27] with 255 structure ids makes them
+        flight.executive.emit_tm(3, 25, index.to_bytes(2, "big") + bytes(10))
+    assert _packets_on_disk(tmp_path) == 0  # offered, not yet committed: the window a crash can lose
+    flight.run(TICK)
+    assert _packets_on_disk(tmp_path) == 255
+    assert flight.storage.commits == before + 1
+
+
+def test_a_request_sees_the_packets_offered_before_it(flight: Flight) -> None:
+    sent = [flight.executive.emit_tm(3, 25, index.to_bytes(2, "big") + bytes(10)).encode()
+            for index in range(3)]
+    flight.raw()
+    assert flight.status()[STORES["housekeeping"]]["packets"] == 3  # no tick in between
+    flight.send(dump(T0, T0 + 10.0))
+    flight.run(TICK)
+    assert [packet for packet, vcid in flight.raw() if vcid == PLAYBACK] == sent
+
+
+def test_a_large_batch_is_committed_before_the_tick(flight: Flight, tmp_path: Path) -> None:
+    for index in range(MAX_BATCH_PACKETS):
+        flight.executive.emit_tm(3, 25, index.to_bytes(2, "big") + bytes(10))
+    assert _packets_on_disk(tmp_path) == MAX_BATCH_PACKETS
+
+
+def test_shutdown_commits_the_last_batch(tmp_path: Path) -> None:
+    flight = Flight(tmp_path)
+    flight.executive.emit_tm(3, 25, bytes(12))
+    flight.executive.shutdown()
+    assert _packets_on_disk(tmp_path) == 1
+
+
+def test_storage_full_is_raised_once_from_a_batch(tmp_path: Path) -> None:
+    packet_size = len(PusTm(DEFAULT_PROFILE.apids.cdh, 0, 3, 25, time=bytes(6),
+                            source_data=bytes(12)).encode())
+    flight = Flight(tmp_path, {"housekeeping": StoreConfig(packet_size * 2, FullPolicy.STOP)})
+    try:
+        for _ in range(5):
+            flight.executive.emit_tm(3, 25, bytes(12))
+        flight.raw()
+        flight.run(TICK)
+        full = DICTIONARY.event_by_name["storage_full"].id
+        raised = [tm for tm, _ in flight.tm()
+                  if tm.service == 5 and int.from_bytes(tm.source_data[:2], "big") == full]
+        assert len(raised) == 1
+        assert flight.status()[STORES["housekeeping"]]["dropped"] == 3
+    finally:
+        flight.executive.shutdown()

@@ -164,3 +164,23 @@ def test_definitions_survive_a_restart(tmp_path: Path) -> None:
         assert second.executive.mode is Mode.SAFE
     finally:
         second.executive.shutdown()
+
+
+def test_an_event_action_that_retriggers_itself_stops_at_the_release_depth(flight: Flight) -> None:
+    from flightsw.cdh.executive import MAX_RELEASE_DEPTH
+
+    rejected = DICTIONARY.event_by_name["tc_rejected"]
+    # No ST[17] on board here: the action is refused, and the refusal raises tc_rejected again.
+    action = tc("are_you_alive")
+    flight.send(add(rejected.id, action))
+    flight.send(tc("event_action_enable", ids(rejected.id)))
+    ground = tc("are_you_alive")
+    assert flight.send(ground) == [(2, FailureCode.ILLEGAL_SERVICE)]  # the first tc_rejected, from ground
+    out = flight.run(3.0)  # 30 control ticks: an unbounded loop would release the action 30 times
+    assert verification(out, action) == [(2, FailureCode.ILLEGAL_SERVICE)] * MAX_RELEASE_DEPTH
+    assert flight.executive.stats["tc_release_too_deep"] == 1
+    assert flight.run(1.0) == []  # the loop is over
+    # The definition still answers the next event from outside the chain: a new chain, bounded again.
+    flight.send(tc("are_you_alive"))
+    assert len(verification(flight.run(3.0), action)) == MAX_RELEASE_DEPTH
+    assert flight.executive.stats["tc_release_too_deep"] == 2

@@ -179,7 +179,7 @@ def test_backlog_pending_and_mark_sent(tmp_path: Path) -> None:
         assert storage.status(BACKLOG_STORE).packets == 2
 
 
-def test_spool_drains_in_order_with_vcids_and_survives_restart(tmp_path: Path) -> None:
+def test_spool_plays_back_in_order_with_vcids_and_survives_restart(tmp_path: Path) -> None:
     realtime, playback = DEFAULT_PROFILE.tm.vc_realtime, DEFAULT_PROFILE.tm.vc_playback
     spool = SqliteTmSpool.in_state_dir(tmp_path)
     assert spool.spool(tm(0), realtime, 10.0)
@@ -190,11 +190,49 @@ def test_spool_drains_in_order_with_vcids_and_survives_restart(tmp_path: Path) -
     spool.close()
     spool = SqliteTmSpool.in_state_dir(tmp_path)
     try:
-        assert spool.drain(1) == [(tm(0), realtime)]
-        assert spool.drain(10) == [(tm(1), playback)]
-        assert len(spool) == 0 and spool.drain(10) == []
+        (first,) = spool.pending(1)
+        assert (first.packet, first.vcid) == (tm(0), realtime)
+        (second,) = spool.pending(10, after=first.token)
+        assert (second.packet, second.vcid) == (tm(1), playback)
+        spool.mark_sent([first.token, second.token])
+        assert len(spool) == 0 and spool.pending(10) == []
     finally:
         spool.close()
+
+
+def test_spooled_packets_read_but_not_marked_sent_survive_a_restart(tmp_path: Path) -> None:
+    spool = SqliteTmSpool.in_state_dir(tmp_path)
+    assert spool.spool_many([(tm(0), 0), (tm(1), 0), (tm(2), 0)], 5.0) == 3
+    taken = spool.pending(10)
+    spool.mark_sent([taken[0].token])  # only the first went out before the "crash"
+    spool.close()
+    spool = SqliteTmSpool.in_state_dir(tmp_path)
+    try:
+        assert [item.packet for item in spool.pending(10)] == [tm(1), tm(2)]
+    finally:
+        spool.close()
+
+
+def test_spool_many_refuses_only_the_packet_that_is_not_tm(tmp_path: Path) -> None:
+    spool = SqliteTmSpool.in_state_dir(tmp_path)
+    try:
+        assert spool.spool_many([(tm(0), 0), (b"\x00\x01", 0), (tm(1), 0)], 5.0) == 2
+        assert spool.refused == 1
+        assert [item.packet for item in spool.pending(10)] == [tm(0), tm(1)]
+    finally:
+        spool.close()
+
+
+def test_store_entries_fills_several_stores_in_one_transaction(tmp_path: Path) -> None:
+    with OnboardStorage(tmp_path / DATABASE_NAME, {HK: StoreConfig(), EVENTS: StoreConfig()}) as storage:
+        outcomes = storage.store_entries([(HK, tm(0), 1.0, 0), (EVENTS, tm(1, 5, 1), 2.0, 0),
+                                          (HK, tm(2), 3.0, 1)])
+        assert outcomes == [StoreOutcome.STORED] * 3
+        assert [(p.packet, p.vcid) for p in storage.by_sequence(HK)] == [(tm(0), 0), (tm(2), 1)]
+        assert [p.packet for p in storage.by_sequence(EVENTS)] == [tm(1, 5, 1)]
+        with pytest.raises(DecodeError):
+            storage.store_entries([(HK, tm(3), 4.0, 0), (HK, b"\x00\x01", 5.0, 0)])
+        assert storage.count(HK) == 2  # a bad packet refuses the whole batch
 
 
 def test_full_spool_refuses(tmp_path: Path) -> None:
@@ -265,4 +303,6 @@ def test_database_failure_is_reported_not_raised_by_the_spool(tmp_path: Path) ->
     with pytest.raises(FlightswError, match="storage_failed"):
         storage.store(tm(0), 0.0)
     assert not spool.spool(tm(0), DEFAULT_PROFILE.tm.vc_realtime, 0.0)
-    assert spool.drain(10) == []
+    assert spool.spool_many([(tm(1), DEFAULT_PROFILE.tm.vc_realtime)], 0.0) == 0
+    assert spool.pending(10) == []
+    spool.mark_sent([1])  # logged; the packet would be played back again after a restart

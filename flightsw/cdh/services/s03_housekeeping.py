@@ -5,6 +5,10 @@ due on a grid computed from the time the structure was (re)enabled or its interv
 not drift by the executive's tick. TC[3,5]/[3,6] enable/disable periodic generation, TC[3,27] reports once,
 TC[3,31] changes intervals (not below the ``hk_min_period`` flight parameter). A request naming an unknown
 structure fails as a whole and changes nothing.
+
+A parameter that no on-board function has published yet has no valid value: it is reported as NaN when it
+is a real number (the ground sees "not valid"), else as zero (the first code of an enumeration, false, an
+epoch time, zero octets), so the report keeps its layout.
 """
 
 from __future__ import annotations
@@ -12,15 +16,35 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
+from flightsw.ccsds.timecode import Cuc, CucFormat
 from flightsw.cdh.service import FailureCode, Request, Service, ServiceContext, ServiceFailure
 from flightsw.dictionary import HousekeepingStructure
-from flightsw.dictionary.model import HOUSEKEEPING_ID_TYPE
+from flightsw.dictionary.model import HOUSEKEEPING_ID_TYPE, TelemetryParameter
 from flightsw.errors import EncodeError
 
 log = logging.getLogger(__name__)
 
 FLOAT32_EPSILON = 2.0**-23
+
+
+def not_valid_value(parameter: TelemetryParameter, cuc_format: CucFormat) -> Any:
+    """What a report carries for a parameter without a valid value yet (see the module docstring)."""
+    kind = parameter.type.kind
+    if parameter.enumeration is not None:
+        return parameter.enumeration.values[0].value
+    if kind == "float":
+        return math.nan
+    if kind == "bool":
+        return False
+    if kind == "cuc":
+        return Cuc(0, 0, cuc_format)
+    if kind == "octets":
+        return bytes(parameter.type.bits // 8)
+    if kind == "varoctets":
+        return b""
+    return 0
 
 
 @dataclass
@@ -37,6 +61,7 @@ class Housekeeping(Service):
 
     def attach(self, context: ServiceContext) -> None:
         super().attach(context)
+        self._format = CucFormat.from_profile(context.profile)
         now = self.ctx.monotonic()
         self.schedules = {s.id: _Schedule(s, s.enabled, s.period_s, now)
                           for s in self.ctx.dictionary.housekeeping}
@@ -84,7 +109,10 @@ class Housekeeping(Service):
     def report(self, structure: HousekeepingStructure) -> None:
         """Send one TM[3,25] of ``structure`` with the current parameter values."""
         self.ctx.refresh_telemetry()
-        values = {p.name: self.ctx.get_parameter(p.name) for p in structure.parameters}
+        values = {}
+        for parameter in structure.parameters:
+            value = self.ctx.get_parameter(parameter.name)
+            values[parameter.name] = value if value is not None else not_valid_value(parameter, self._format)
         try:
             data = structure.record.encode(values)
         except EncodeError as exc:

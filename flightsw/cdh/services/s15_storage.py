@@ -7,6 +7,18 @@ reports TM[5,x] to ``events``, TM from the ADCS APID to ``adcs``; each is stored
 PUS header. A store that is full with the stop policy refuses new packets and raises ``storage_full`` once,
 until a packet fits again.
 
+Writes are batched: the TM offered between two control ticks is committed in one transaction at the next tick
+(:meth:`OnboardStorageService.commit`; also before any request is executed, at shutdown, and at once when
+:data:`MAX_BATCH_PACKETS` are waiting). One disk sync per tick instead of one per packet keeps the flight
+loop, and with it the downlink, from stalling on a burst of reports (a 255-report TC[3,27] took about three
+quarters of a second of syncs packet by packet). What is committed survives ``kill -9`` and a power cut (WAL,
+``synchronous=FULL``); what a crash can lose is the batch not yet committed: the TM of at most one control
+period (100 ms at 10 Hz) or :data:`MAX_BATCH_PACKETS` packets. That is acceptable because these stores keep a
+*copy* for later retrieval of TM that was produced for the link in the same instant: the real-time copy of
+that TM was in the link's queues, in memory, and a crash loses it as well. TM that exists only in storage, the
+backlog kept while the link is down, is committed packet by packet by the executive's spool
+(:class:`flightsw.cdh.storage.SqliteTmSpool`), never in such a window.
+
 Sub-services (the mission dictionary defines their application data):
 
 - TC[15,1] / TC[15,2] enable / disable the storage function of packet stores;
@@ -38,6 +50,8 @@ from flightsw.errors import ConfigError, FlightswError
 log = logging.getLogger(__name__)
 
 DUMP_PACKETS_PER_TICK = 32  # at 10 Hz about 320 packets/s: more than a 115200 baud line carries
+# Waiting packets that make a commit happen before the next tick (bounds memory and the crash window).
+MAX_BATCH_PACKETS = 1024
 TELEMETRY_PERIOD_S = 1.0
 STORE_ENUMERATION = "packet_store"
 STATUS_REPORT = 19  # TM[15,19] packet store status report
@@ -91,8 +105,10 @@ class OnboardStorageService(Service):
         self.retrievals: dict[int, Retrieval] = {}
         self.full_reported: set[int] = set()
         self.store_errors = 0
+        self.commits = 0
         self._next_telemetry = float("-inf")
-        self._storing = False
+        self._batch: list[tuple[int, bytes, float, int]] = []  # (store, packet, time, vcid) not yet committed
+        self._committing = False
 
     def attach(self, context: ServiceContext) -> None:
         super().attach(context)
@@ -111,29 +127,50 @@ class OnboardStorageService(Service):
     # -- storing by policy ----------------------------------------------------------------------------------
 
     def _on_tm(self, tm: PusTm, vcid: int) -> None:
-        if self._storing:
-            return  # a storage_full event raised while storing is stored by the next packet, not recursively
         store = store_for(tm, self.store_ids, self.ctx.profile.apids.adcs)
         if store is None:
             return
-        self._storing = True
         try:
             time = float(Cuc.decode(tm.time, implicit_format=self._format).seconds)
-            outcome = self.storage.store(tm.encode(profile=self.ctx.profile), time, store, vcid)
-            if outcome is StoreOutcome.DROPPED and store not in self.full_reported:
-                self.full_reported.add(store)
-                self.ctx.raise_event("storage_full", {"store": store})
-            elif outcome is StoreOutcome.STORED:
-                self.full_reported.discard(store)
+            self._batch.append((store, tm.encode(profile=self.ctx.profile), time, vcid))
         except FlightswError as exc:
             self.store_errors += 1
             log.error("storing TM[%d,%d] failed: %s", tm.service, tm.subtype, exc)
+            return
+        if len(self._batch) >= MAX_BATCH_PACKETS:
+            self.commit()
+
+    def commit(self) -> None:
+        """Store the TM offered since the last commit, in one transaction. A ``storage_full`` event raised
+        here is itself offered to the stores and goes into the next batch."""
+        if not self._batch or self._committing:
+            return
+        batch, self._batch = self._batch, []
+        self._committing = True
+        try:
+            try:
+                outcomes = self.storage.store_entries(batch)
+            except FlightswError as exc:
+                self.store_errors += len(batch)
+                log.error("storing %d TM packets failed: %s", len(batch), exc)
+                return
+            self.commits += 1
+            newly_full: list[int] = []
+            for (store, *_), outcome in zip(batch, outcomes, strict=True):
+                if outcome is StoreOutcome.DROPPED and store not in self.full_reported:
+                    self.full_reported.add(store)
+                    newly_full.append(store)
+                elif outcome is StoreOutcome.STORED:
+                    self.full_reported.discard(store)
+            for store in newly_full:
+                self.ctx.raise_event("storage_full", {"store": store})
         finally:
-            self._storing = False
+            self._committing = False
 
     # -- requests -------------------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> None:
+        self.commit()  # a request sees every packet offered before it
         subtype = request.tc.subtype
         arguments = request.arguments
         if subtype in (1, 2):
@@ -192,6 +229,7 @@ class OnboardStorageService(Service):
     # -- retrieval and telemetry ----------------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
+        self.commit()
         playback = self.ctx.profile.tm.vc_playback
         budget = DUMP_PACKETS_PER_TICK
         for store in list(self.retrievals):
@@ -227,4 +265,5 @@ class OnboardStorageService(Service):
                 log.debug("telemetry parameter %s is not in the dictionary", name)
 
     def shutdown(self) -> None:
+        self.commit()
         self.storage.close()

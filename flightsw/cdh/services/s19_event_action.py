@@ -8,7 +8,9 @@ from the ground, e.g. ``set_mode`` SAFE on ``monitoring_out_of_limits``.
 Actions are released at the next control tick, not from inside the event listener: an action whose execution
 raises its own event again then repeats at most once per tick instead of recursing, and the executive is never
 re-entered from the middle of the request that raised the event. An event raised again before its action went
-out releases it once (:data:`MAX_QUEUED_ACTIONS` bounds the queue).
+out releases it once (:data:`MAX_QUEUED_ACTIONS` bounds the queue). Each action carries its release depth,
+one more than that of the request that raised its event, so such a loop stops once the executive's
+``MAX_RELEASE_DEPTH`` is passed.
 
 Sub-services (the mission dictionary defines their application data):
 
@@ -60,7 +62,8 @@ class EventAction(Service):
     def __init__(self, max_definitions: int = MAX_DEFINITIONS) -> None:
         self.max_definitions = max_definitions
         self.definitions: dict[int, EventActionDefinition] = {}
-        self.queue: list[int] = []  # event ids whose actions wait for the next tick
+        # Event ids whose actions wait for the next tick, with the release depth of each action.
+        self.queue: list[tuple[int, int]] = []
         self.released = 0
         self.overflows = 0
 
@@ -143,24 +146,26 @@ class EventAction(Service):
 
     def _on_event(self, event_id: int, values: Mapping[str, Any]) -> None:
         definition = self.definitions.get(event_id)
-        if definition is None or not definition.enabled or event_id in self.queue:
+        if definition is None or not definition.enabled:
+            return
+        if any(queued == event_id for queued, _ in self.queue):
             return
         if len(self.queue) >= MAX_QUEUED_ACTIONS:
             self.overflows += 1
             log.warning("event-action queue full: action of event %#06x dropped", event_id)
             return
-        self.queue.append(event_id)
+        self.queue.append((event_id, self.ctx.release_depth + 1))
 
     def tick(self, now: float) -> None:
         queued, self.queue = self.queue, []
-        for event_id in queued:
+        for event_id, depth in queued:
             definition = self.definitions.get(event_id)
             if definition is None or not definition.enabled:
                 continue  # deleted or disabled since the event
             definition.triggered += 1
             self.released += 1
             log.info("event %#06x: releasing its action", event_id)
-            self.ctx.release_tc(definition.request, Origin.EVENT_ACTION)
+            self.ctx.release_tc(definition.request, Origin.EVENT_ACTION, depth)
 
     def shutdown(self) -> None:
         self._db.close()

@@ -5,10 +5,12 @@ Values travel as binary64, as TC[20,3] carries them: TM[20,2] is a count (uint8)
 (uint16) and value (float64); booleans are 0 or 1, enumerations their code, a CUC time its TAI seconds.
 Telemetry parameters can be reported, only flight parameters set. TC[20,3] checks every value (type, bounds,
 enumeration) before it sets any, so a request either applies whole or fails whole; set values are persisted.
+Telemetry that no on-board function has published yet is reported as NaN (not valid).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flightsw.ccsds.appdata import Field, Real, Record, Repeated, UInt
@@ -21,6 +23,9 @@ REPORT_LAYOUT = Record([Field("parameters", Repeated(UInt(8), (Field("parameter_
 
 
 def wire_value(value: Any) -> float:
+    """A parameter value as TM[20,2] carries it; NaN for telemetry not yet valid (never published)."""
+    if value is None:
+        return math.nan
     if isinstance(value, Cuc):
         return float(value.seconds)
     return float(value)
