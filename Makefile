@@ -28,6 +28,9 @@ help:
 	@echo "make qemu         run the firmware under QEMU (netduinoplus2), its UART on TCP port QEMU_PORT ($(QEMU_PORT))"
 	@echo "make flash        program BOARD (default nucleo-f446re) through its ST-LINK (OpenOCD or st-flash)"
 	@echo "make hil          HIL suite on HIL_TARGETS ($(HIL_TARGETS)), one xdist worker each; report in out/hil/"
+	@echo "make sysroot-arm64  Debian bookworm arm64 Python 3.11 sysroot in build/arm64 (private apt, no dpkg changes)"
+	@echo "make wheel-arm64    cross-build the linux_aarch64 wheel (Raspberry Pi) into dist/"
+	@echo "make test-arm64     the adcs and ccsds unit tests and a fly ping under qemu-aarch64 from that wheel"
 
 setup: $(VENV)/.installed
 
@@ -81,6 +84,19 @@ hil: setup
 
 flash:
 	$(MAKE) -C csrc/firmware/stm32f4 flash BOARD=$(BOARD)
+
+# The Raspberry Pi target (targets/rpi, README "Raspberry Pi"): arm64 without a board.
+ARM64_BUILD := build/arm64
+.PHONY: sysroot-arm64 wheel-arm64 test-arm64
+
+sysroot-arm64:
+	$(PYTHON) targets/rpi/sysroot.py --build-dir $(ARM64_BUILD)
+
+wheel-arm64: setup sysroot-arm64
+	$(BIN)/python targets/rpi/wheel.py --build-dir $(ARM64_BUILD) --dist dist
+
+test-arm64: wheel-arm64
+	$(BIN)/python targets/rpi/qemu_tests.py --build-dir $(ARM64_BUILD)
 
 system-deps:
 	$(SUDO) apt-get update -qq

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ground": ("flightsw.ground.cli", "the operator console: send commands, watch telemetry, run procedures"),
     "archive": ("flightsw.ground.archive_cli", "export, plot or summarise a recorded ground archive"),
     "fly": ("flightsw.cdh.fly", "run the on-board flight software on a serial link (C&DH executive, ADCS)"),
+    "install-service": ("flightsw.service", "install `flightsw fly` as a systemd service (Raspberry Pi)"),
 }
 
 
