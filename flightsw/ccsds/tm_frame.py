@@ -9,8 +9,11 @@ mission (§4.1.1, §4.1.2.4, §4.1.6), so encode and decode take the profile and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from struct import Struct
+from struct import error as StructError
+from typing import NamedTuple
 
-from flightsw.ccsds.crc import crc16, crc16_bytes
+from flightsw.ccsds.crc import CRC16_INIT, crc_hqx
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.profile import DEFAULT_PROFILE, LinkProfile
 
@@ -25,6 +28,30 @@ MAX_SECONDARY_HEADER_LENGTH = 64  # 6-bit length field holds length - 1, §4.1.3
 FHP_NO_PACKET_START = 0x7FF  # no packet starts in this frame's data field
 FHP_IDLE = 0x7FE  # only idle data in the data field
 
+# Frame identification (version, SCID, VCID, OCF flag), the two frame counts, the data field status (§4.1.2).
+_PRIMARY = Struct(">HBBH")
+_FECF = Struct(">H")
+# Data field status of the usual frame: no secondary header, sync flag 0, packet order 0, segment length
+# ID 11 (§4.1.2.7); the first header pointer is or-ed in.
+_USUAL_STATUS = SEGMENT_LENGTH_ID_DEFAULT << 11
+_new = object.__new__
+_set_attribute = object.__setattr__
+# The field dict of a usual frame, copied (never changed) by the decoder's fast path, which fills in the
+# per-frame fields: copying a dict of the right size is cheaper than building one key by key.
+_USUAL_FIELDS = {
+    "scid": 0,
+    "vcid": 0,
+    "master_channel_frame_count": 0,
+    "virtual_channel_frame_count": 0,
+    "first_header_pointer": 0,
+    "data": b"",
+    "ocf": None,
+    "secondary_header": None,
+    "sync_flag": False,
+    "packet_order": False,
+    "segment_length_id": SEGMENT_LENGTH_ID_DEFAULT,
+}
+
 
 def data_field_length(profile: LinkProfile = DEFAULT_PROFILE, secondary_header_length: int = 0) -> int:
     """Octets of the frame data field for this profile (and a secondary header of the given total length)."""
@@ -38,7 +65,46 @@ def data_field_length(profile: LinkProfile = DEFAULT_PROFILE, secondary_header_l
     )
 
 
-@dataclass(frozen=True)
+class _Layout(NamedTuple):
+    """What a profile fixes about all its frames, worked out once per profile for the codec's fast paths."""
+
+    profile: LinkProfile
+    frame_length: int
+    data_length: int  # of a frame without a secondary header
+    ocf_present: bool
+    fecf_present: bool
+    secondary_header: bool
+    identification: int  # version 00, the profile's SCID and OCF flag as the first 16 bits read (VCID 0)
+    # Primary header, data field and OCF (empty when absent) of a frame without a secondary header.
+    usual: Struct
+
+
+def _layout_of(profile: LinkProfile) -> _Layout:
+    tm = profile.tm
+    data_length = data_field_length(profile)
+    return _Layout(
+        profile,
+        tm.frame_length,
+        data_length,
+        tm.ocf_present,
+        tm.fecf_present,
+        tm.secondary_header,
+        (TM_VERSION << 14) | (profile.scid << 4) | int(tm.ocf_present),
+        Struct(f"{_PRIMARY.format}{data_length}s{OCF_LENGTH if tm.ocf_present else 0}s"),
+    )
+
+
+# The layout of the last profile used; profiles are frozen, so one compared by identity cannot go stale.
+_last_layout = _layout_of(DEFAULT_PROFILE)
+
+
+def _remember_layout(profile: LinkProfile) -> _Layout:
+    global _last_layout
+    _last_layout = _layout_of(profile)
+    return _last_layout
+
+
+@dataclass(frozen=True, init=False)
 class TmFrame:
     """One TM transfer frame. ``secondary_header`` is the whole secondary header (its ID octet included)."""
 
@@ -54,6 +120,37 @@ class TmFrame:
     packet_order: bool = False
     segment_length_id: int = SEGMENT_LENGTH_ID_DEFAULT
 
+    # Written out rather than generated: a frozen dataclass's generated __init__ sets each of the eleven
+    # fields through object.__setattr__, which costs as much as encoding the frame; this fills the dict.
+    # The fields are checked against the profile by encode.
+    def __init__(
+        self,
+        scid: int,
+        vcid: int,
+        master_channel_frame_count: int,
+        virtual_channel_frame_count: int,
+        first_header_pointer: int,
+        data: bytes,
+        ocf: bytes | None = None,
+        secondary_header: bytes | None = None,
+        sync_flag: bool = False,
+        packet_order: bool = False,
+        segment_length_id: int = SEGMENT_LENGTH_ID_DEFAULT,
+    ) -> None:
+        self.__dict__.update(
+            scid=scid,
+            vcid=vcid,
+            master_channel_frame_count=master_channel_frame_count,
+            virtual_channel_frame_count=virtual_channel_frame_count,
+            first_header_pointer=first_header_pointer,
+            data=data,
+            ocf=ocf,
+            secondary_header=secondary_header,
+            sync_flag=sync_flag,
+            packet_order=packet_order,
+            segment_length_id=segment_length_id,
+        )
+
     @property
     def secondary_header_flag(self) -> bool:
         return self.secondary_header is not None
@@ -63,7 +160,8 @@ class TmFrame:
         """True for an only-idle-data frame."""
         return not self.sync_flag and self.first_header_pointer == FHP_IDLE
 
-    def encode(self, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
+    def _check_encodable(self, profile: LinkProfile) -> None:
+        """Every encoder check in turn, so the error names the first field that does not fit the profile."""
         tm = profile.tm
         _fit("scid", self.scid, 10)
         _fit("vcid", self.vcid, 3)
@@ -91,43 +189,109 @@ class TmFrame:
             raise EncodeError("length_mismatch", f"data field is {len(self.data)} octets, must be {expected}")
         if not self.sync_flag:
             _check_fhp(self.first_header_pointer, expected, EncodeError)
-        word = (TM_VERSION << 14) | (self.scid << 4) | (self.vcid << 1) | int(self.ocf is not None)
-        status = (
-            (int(self.secondary_header is not None) << 15)
-            | (int(self.sync_flag) << 14)
-            | (int(self.packet_order) << 13)
+
+    def encode(self, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
+        layout = _last_layout
+        if layout[0] is not profile:
+            layout = _remember_layout(profile)
+        _, _, data_length, ocf_present, fecf_present, secondary_header_present, _, usual = layout
+        scid, vcid, ocf, data = self.scid, self.vcid, self.ocf, self.data
+        master_count, virtual_count = self.master_channel_frame_count, self.virtual_channel_frame_count
+        fhp = self.first_header_pointer
+        # One chained test passes the usual frame (no secondary header, sync flag 0, fields in range) and
+        # lays it out in one pack; any other goes through the checks one by one, so an error names its
+        # culprit. The lengths are checked here because a struct "s" field pads or cuts silently.
+        if (
+            self.secondary_header is None and not secondary_header_present and len(data) == data_length
+            and ((ocf is not None and len(ocf) == OCF_LENGTH) if ocf_present else ocf is None)
+            and self.sync_flag is False and self.packet_order is False
+            and self.segment_length_id == SEGMENT_LENGTH_ID_DEFAULT
+            and (0 <= fhp < data_length or fhp in (FHP_IDLE, FHP_NO_PACKET_START))
+            and 0 <= scid < 0x400 and 0 <= vcid < 8
+            and 0 <= master_count < 0x100 and 0 <= virtual_count < 0x100
+        ):
+            try:
+                unit = usual.pack(
+                    (TM_VERSION << 14) | (scid << 4) | (vcid << 1) | ocf_present,
+                    master_count,
+                    virtual_count,
+                    _USUAL_STATUS | fhp,
+                    data,
+                    b"" if ocf is None else ocf,
+                )
+            except StructError:  # a struct takes bytes, not any buffer: the general layout below does
+                pass
+            else:
+                return unit + _FECF.pack(crc_hqx(unit, CRC16_INIT)) if fecf_present else unit
+        self._check_encodable(profile)
+        secondary = self.secondary_header
+        unit = _PRIMARY.pack(
+            (TM_VERSION << 14) | (scid << 4) | (vcid << 1) | (ocf is not None),
+            master_count,
+            virtual_count,
+            (0x8000 if secondary is not None else 0)
+            | (0x4000 if self.sync_flag else 0)
+            | (0x2000 if self.packet_order else 0)
             | (self.segment_length_id << 11)
-            | self.first_header_pointer
+            | fhp,
         )
-        unit = b"".join(
-            (
-                bytes(
-                    (
-                        word >> 8,
-                        word & 0xFF,
-                        self.master_channel_frame_count,
-                        self.virtual_channel_frame_count,
-                        status >> 8,
-                        status & 0xFF,
-                    )
-                ),
-                sh,
-                bytes(self.data),
-                self.ocf or b"",
-            )
-        )
-        return unit + crc16_bytes(unit) if tm.fecf_present else unit
+        if secondary is not None:
+            unit += secondary
+        unit += data
+        if ocf is not None:
+            unit += ocf
+        return unit + _FECF.pack(crc_hqx(unit, CRC16_INIT)) if fecf_present else unit
 
     @classmethod
     def decode(cls, raw: bytes | bytearray | memoryview, profile: LinkProfile = DEFAULT_PROFILE) -> TmFrame:
         """Decode one frame of exactly the profile's length; any inconsistency raises :class:`DecodeError`."""
+        if type(raw) is not bytes:
+            raw = bytes(raw)
+        layout = _last_layout
+        if layout[0] is not profile:
+            layout = _remember_layout(profile)
+        _, frame_length, data_length, ocf_present, fecf_present, secondary_header_present, usual_id, usual = (
+            layout
+        )
+        if (
+            cls is TmFrame and len(raw) == frame_length and not secondary_header_present
+            and (not fecf_present or crc_hqx(raw, CRC16_INIT) == 0)
+        ):
+            identification, master_count, virtual_count, status, data, ocf = usual.unpack_from(raw)
+            fhp = status & 0x07FF
+            # The usual frame in three comparisons: version 00, the profile's SCID and OCF flag (any VCID);
+            # no secondary header, sync flag 0, packet order 0, segment length ID 11; a first header
+            # pointer inside the data field or one of the two special values (§4.1.2.2-4.1.2.7).
+            if (
+                identification & 0xFFF1 == usual_id
+                and status & 0xF800 == _USUAL_STATUS
+                and (fhp < data_length or fhp >= FHP_IDLE)
+            ):
+                # Every field is read through a mask of its width and was checked: no constructor work left.
+                fields = _USUAL_FIELDS.copy()
+                fields["scid"] = (identification >> 4) & 0x3FF
+                fields["vcid"] = (identification >> 1) & 0x07
+                fields["master_channel_frame_count"] = master_count
+                fields["virtual_channel_frame_count"] = virtual_count
+                fields["first_header_pointer"] = fhp
+                fields["data"] = data
+                if ocf_present:
+                    fields["ocf"] = ocf
+                frame = _new(TmFrame)
+                _set_attribute(frame, "__dict__", fields)
+                return frame
+        return cls._decode_checked(raw, profile)
+
+    @classmethod
+    def _decode_checked(cls, raw: bytes, profile: LinkProfile) -> TmFrame:
+        """Every decoder check in turn, so the error names the first inconsistency; also decodes the frames
+        :meth:`decode` does not take in one pass (secondary header, sync flag 1)."""
         tm = profile.tm
-        raw = bytes(raw)
         if len(raw) < tm.frame_length:
             raise DecodeError("truncated", f"{len(raw)} octets, frame is {tm.frame_length}")
         if len(raw) > tm.frame_length:
             raise DecodeError("trailing_bytes", f"{len(raw) - tm.frame_length} extra octets", tm.frame_length)
-        if tm.fecf_present and crc16(raw) != 0:
+        if tm.fecf_present and crc_hqx(raw, CRC16_INIT) != 0:
             raise DecodeError("bad_crc", "frame error control field does not match", tm.frame_length - 2)
         version = raw[0] >> 6
         if version != TM_VERSION:

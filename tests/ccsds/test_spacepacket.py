@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +21,8 @@ from flightsw.ccsds.spacepacket import (
     SequenceCounter,
     SequenceFlags,
     SpacePacket,
+    _check_header_fields,
+    _check_packet_fields,
     iter_packets,
     packet_length,
     sequence_gap,
@@ -221,3 +225,167 @@ def test_random_bytes_raise_only_decode_error(data: bytes) -> None:
                     lambda raw: list(iter_packets(raw))):
         with contextlib.suppress(DecodeError):
             decoder(data)
+
+
+# ---- the fast paths against the checked ones ---------------------------------------------------------
+# The constructor tests all fields in one chained comparison and only names the culprit when that fails;
+# the decoders build packets without calling the constructor. These tests hold both to the field-by-field
+# rules on random inputs, in and out of range.
+
+wide_ints = st.integers(-3, 70000)
+
+
+def _outcome(fn: Callable[[], object]) -> object:
+    try:
+        return fn()
+    except EncodeError as exc:
+        return (exc.reason, exc.detail)
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(st.sampled_from(PacketType), st.integers(-1, 3)), st.booleans(),
+    st.one_of(st.integers(0, IDLE_APID), st.sampled_from([IDLE_APID, -1, IDLE_APID + 1, 4096])),
+    st.one_of(st.sampled_from(SequenceFlags), st.integers(-1, 5)),
+    st.one_of(counts, st.sampled_from([-1, 16384, 20000])),
+    st.integers(0, 3), st.integers(-1, 9),
+)
+def test_packet_constructor_accepts_and_refuses_as_the_field_checks_do(
+    ptype: int, sec: bool, apid: int, seq_flags: int, count: int, size: int, version: int
+) -> None:
+    data = bytes(size)
+    checked = _outcome(lambda: _check_packet_fields(ptype, sec, apid, seq_flags, count, size, version))
+    built = _outcome(lambda: SpacePacket(ptype, sec, apid, seq_flags, count, data, version))  # type: ignore[arg-type]
+    if checked is None:
+        assert isinstance(built, SpacePacket)
+        assert (built.packet_type, built.secondary_header_flag, built.apid, built.sequence_flags,
+                built.sequence_count, built.data, built.version) == (ptype, sec, apid, seq_flags, count, data,
+                                                                     version)
+    else:
+        assert built == checked
+
+
+@settings(max_examples=300)
+@given(st.integers(-1, 3), st.integers(-1, 2049), st.integers(-1, 5), st.integers(-1, 16385),
+       st.sampled_from([-1, 0, 1, 65535, 65536]), st.integers(-1, 9))
+def test_header_constructor_accepts_and_refuses_as_the_field_checks_do(
+    ptype: int, apid: int, seq_flags: int, count: int, length: int, version: int
+) -> None:
+    checked = _outcome(lambda: _check_header_fields(ptype, apid, seq_flags, count, length, version))
+    built = _outcome(lambda: PrimaryHeader(ptype, False, apid, seq_flags, count, length, version))  # type: ignore[arg-type]
+    assert isinstance(built, PrimaryHeader) if checked is None else built == checked
+
+
+def reference_decode(raw: bytes) -> SpacePacket | str:
+    """The packet read field by field from the table of 133.0-B-2 §4.1.3 and built through the checked
+    constructor, or the reason the decoder must give."""
+    if len(raw) < 6:
+        return "truncated"
+    bits = "".join(f"{octet:08b}" for octet in raw[:6])
+    version, ptype, sec, apid = int(bits[0:3], 2), int(bits[3], 2), bits[4] == "1", int(bits[5:16], 2)
+    seq_flags, count, length = int(bits[16:18], 2), int(bits[18:32], 2), int(bits[32:48], 2)
+    if version != 0:
+        return "wrong_version"
+    if len(raw) != 6 + length + 1:
+        return "truncated" if len(raw) < 6 + length + 1 else "trailing_bytes"
+    if apid == IDLE_APID and sec:
+        return "sec_header_flag"
+    return SpacePacket(PacketType(ptype), sec, apid, SequenceFlags(seq_flags), count, raw[6:])
+
+
+def _decoded(raw: bytes) -> SpacePacket | str:
+    try:
+        return SpacePacket.decode(raw)
+    except DecodeError as exc:
+        return exc.reason
+
+
+def _same_packet(fast: SpacePacket, checked: SpacePacket) -> None:
+    assert fast == checked and hash(fast) == hash(checked) and repr(fast) == repr(checked)
+    assert type(fast.packet_type) is PacketType and type(fast.sequence_flags) is SequenceFlags
+    assert type(fast.secondary_header_flag) is bool and type(fast.data) is bytes
+
+
+@st.composite
+def packet_octets(draw: st.DrawFn) -> bytes:
+    """Mostly well-formed packets with some header bits flipped, or the length cut or grown."""
+    raw = bytearray(draw(space_packets()).encode())
+    if draw(st.booleans()):
+        raw[0] = draw(st.sampled_from([0x0F, 0x1F, 0x07, 0x08, 0x2F, raw[0]]))
+        raw[1] = draw(st.sampled_from([0xFF, raw[1]]))
+    cut = draw(st.integers(-2, 2))
+    return bytes(raw[: len(raw) + cut]) if cut < 0 else bytes(raw) + bytes(cut)
+
+
+@settings(max_examples=400)
+@given(st.one_of(packet_octets(), st.binary(max_size=40)))
+def test_decoder_agrees_with_the_field_table_reading(raw: bytes) -> None:
+    expected = reference_decode(raw)
+    for got in (_decoded(raw), _decoded(bytearray(raw)), _decoded(memoryview(raw))):  # type: ignore[arg-type]
+        if isinstance(expected, str):
+            assert got == expected
+        else:
+            assert isinstance(got, SpacePacket)
+            _same_packet(got, expected)
+            assert got.encode() == raw
+
+
+@settings(max_examples=100)
+@given(st.lists(packet_octets(), max_size=5))
+def test_iter_packets_agrees_with_decoding_one_by_one(units: list[bytes]) -> None:
+    stream = b"".join(units)
+    expected: list[SpacePacket] = []
+    failure: tuple[str, int] | None = None
+    offset = 0
+    while offset < len(stream):  # split by the length field, as a receiver of the stream must
+        rest = stream[offset:]
+        size = 7 + int.from_bytes(rest[4:6], "big") if len(rest) >= 6 else len(rest)
+        got = reference_decode(rest[:size])
+        if isinstance(got, str):
+            failure = (got, offset)
+            break
+        expected.append(got)
+        offset += size
+    packets: list[SpacePacket] = []
+    try:
+        packets.extend(iter_packets(stream))
+        assert failure is None
+    except DecodeError as exc:
+        assert (exc.reason, exc.offset) == failure
+    assert len(packets) == len(expected)
+    for fast, checked in zip(packets, expected, strict=True):
+        _same_packet(fast, checked)
+
+
+@settings(max_examples=100)
+@given(st.binary(min_size=6, max_size=6))
+def test_header_decoder_agrees_with_the_checked_constructor(raw: bytes) -> None:
+    try:
+        header = PrimaryHeader.decode(raw)
+    except DecodeError as exc:
+        assert exc.reason == "wrong_version" and raw[0] >> 5 != 0
+        return
+    word0, word1, length = (int.from_bytes(raw[i : i + 2], "big") for i in (0, 2, 4))
+    checked = PrimaryHeader(PacketType(word0 >> 12 & 1), bool(word0 & 0x800), word0 & 0x7FF,
+                            SequenceFlags(word1 >> 14), word1 & 0x3FFF, length)
+    assert header == checked and hash(header) == hash(checked) and repr(header) == repr(checked)
+    assert header.encode() == raw
+
+
+def test_decoded_packet_is_frozen_and_replace_checks_again() -> None:
+    packet = SpacePacket.decode(SpacePacket(PacketType.TM, True, 5, SequenceFlags.FIRST, 3, b"xyz").encode())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        packet.apid = 6  # type: ignore[misc]
+    assert dataclasses.replace(packet, apid=6).encode()[1] == 6
+    with pytest.raises(EncodeError) as err:
+        dataclasses.replace(packet, apid=IDLE_APID)
+    assert err.value.reason == "sec_header_flag"
+    with pytest.raises(EncodeError) as err:
+        dataclasses.replace(packet, sequence_count=16384)
+    assert err.value.reason == "out_of_range" and "sequence_count" in err.value.detail
+
+
+def test_packet_from_a_buffer_encodes_like_bytes() -> None:
+    for data in (bytearray(b"abc"), memoryview(b"abc")):
+        packet = SpacePacket(PacketType.TM, False, 9, SequenceFlags.UNSEGMENTED, 1, data)  # type: ignore[arg-type]
+        assert packet.encode() == bytes.fromhex("0009c0010002") + b"abc"

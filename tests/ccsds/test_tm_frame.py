@@ -188,3 +188,147 @@ def test_decode_never_raises_anything_else(body: bytes, valid_crc: bool, plausib
     except DecodeError:
         return
     assert f.encode() == raw
+
+
+# ---- the fast paths against the checked ones ---------------------------------------------------------
+# encode lays the usual frame out in one pack after one chained test, and decode reads it in one unpack;
+# the field-by-field checks run only for other frames. These tests hold the fast paths to the checked
+# ones (TmFrame._check_encodable, TmFrame._decode_checked) and to the field table, on random inputs.
+
+PROFILES = [
+    P,
+    tm_profile(ocf_present=False),
+    tm_profile(fecf_present=False),
+    tm_profile(ocf_present=False, fecf_present=False, frame_length=64),
+    tm_profile(secondary_header=True, frame_length=100),
+]
+
+
+def _reason(fn: Any) -> object:
+    try:
+        return fn()
+    except (DecodeError, EncodeError) as exc:
+        return exc.reason
+
+
+def reference_encode(f: TmFrame, profile: LinkProfile) -> bytes:
+    """The frame laid out bit by bit from the field table of 132.0-B-3 §4.1.2, FECF from crccheck."""
+    bits = "00" + f"{f.scid:010b}" + f"{f.vcid:03b}" + ("1" if f.ocf is not None else "0")
+    bits += f"{f.master_channel_frame_count:08b}" + f"{f.virtual_channel_frame_count:08b}"
+    bits += "1" if f.secondary_header is not None else "0"
+    bits += ("1" if f.sync_flag else "0") + ("1" if f.packet_order else "0")
+    bits += f"{f.segment_length_id:02b}" + f"{f.first_header_pointer:011b}"
+    unit = int(bits, 2).to_bytes(6, "big") + (f.secondary_header or b"") + bytes(f.data) + (f.ocf or b"")
+    return unit + Crc16CcittFalse.calc(unit).to_bytes(2, "big") if profile.tm.fecf_present else unit
+
+
+@st.composite
+def frames_for(draw: st.DrawFn, profile: LinkProfile) -> TmFrame:
+    """Frames whose fields are mostly right for ``profile``, each sometimes out of range or inconsistent."""
+    secondary = None
+    if profile.tm.secondary_header != (draw(st.integers(0, 9)) == 0):  # a wrong choice one time in ten
+        secondary = draw(st.sampled_from([b"\x01a", b"\x02ab", b"\x05ab", b"\x00"]))
+    length = data_field_length(profile, len(secondary or b""))
+    odd = st.integers(0, 7).map(lambda n: n == 0)  # true one time in eight
+    return TmFrame(
+        scid=P.scid if not draw(odd) else draw(st.sampled_from([0, 1023, 1024, -1])),
+        vcid=draw(st.integers(0, 7)) if not draw(odd) else draw(st.sampled_from([8, -1])),
+        master_channel_frame_count=draw(st.integers(0, 255)) if not draw(odd) else 256,
+        virtual_channel_frame_count=draw(st.integers(0, 255)) if not draw(odd) else -1,
+        first_header_pointer=draw(
+            st.one_of(
+                st.integers(0, length + 1), st.sampled_from([FHP_IDLE, FHP_NO_PACKET_START, 0x7FD, 0x800])
+            )
+        ),
+        data=bytes(length if not draw(odd) else length + draw(st.sampled_from([-1, 1]))),
+        ocf=(
+            draw(st.sampled_from([CLCW, None, b"\x00"])) if draw(odd)
+            else CLCW if profile.tm.ocf_present else None
+        ),
+        secondary_header=secondary,
+        sync_flag=draw(odd),
+        packet_order=draw(odd),
+        segment_length_id=draw(st.integers(0, 3)) if draw(odd) else 3,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(PROFILES).flatmap(lambda profile: st.tuples(st.just(profile), frames_for(profile))))
+def test_encode_agrees_with_the_checks_and_the_field_table(case: tuple[LinkProfile, TmFrame]) -> None:
+    profile, f = case
+    checked = _reason(lambda: f._check_encodable(profile))
+    got = _reason(lambda: f.encode(profile))
+    if checked is None:
+        assert got == reference_encode(f, profile)
+        if f.scid == profile.scid:
+            assert TmFrame.decode(got, profile) == f
+    else:
+        assert got == checked
+
+
+def _mutation(raw: bytes, data: st.DataObject) -> bytes:
+    """``raw`` with one header octet (or the first after the header) replaced or one bit of it flipped."""
+    unit = bytearray(raw)
+    index = data.draw(st.sampled_from([0, 1, 4, 5, 6]))
+    unit[index] = data.draw(st.one_of(st.integers(0, 255), st.just(unit[index] ^ 0x01)))
+    return bytes(unit)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_decode_agrees_with_the_checked_decoder(data: st.DataObject) -> None:
+    profile = data.draw(st.sampled_from(PROFILES))
+    f = data.draw(frames_for(profile))
+    raw = _reason(lambda: f.encode(profile))
+    if not isinstance(raw, bytes):
+        return
+    if data.draw(st.booleans()):
+        raw = _mutation(raw, data)
+        if profile.tm.fecf_present and data.draw(st.booleans()):
+            raw = _recrc(raw)
+    if data.draw(st.integers(0, 9)) == 0:
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))] if data.draw(st.booleans()) else raw + b"\x00"
+    checked = _reason(lambda: TmFrame._decode_checked(raw, profile))
+    for unit in (raw, bytearray(raw), memoryview(raw)):
+        got = _reason(lambda unit=unit: TmFrame.decode(unit, profile))
+        if isinstance(checked, TmFrame):
+            assert isinstance(got, TmFrame)
+            assert got == checked and hash(got) == hash(checked) and repr(got) == repr(checked)
+            assert type(got.data) is bytes and type(got.sync_flag) is bool
+            assert got.encode(profile) == raw
+        else:
+            assert got == checked
+
+
+def test_alternating_profiles_use_each_its_own_layout() -> None:
+    # encode and decode remember the last profile's layout; a switch must never reuse a stale one.
+    plain, no_ocf = P, tm_profile(ocf_present=False)
+    with_ocf = frame()
+    without_ocf = frame(ocf=None, data=bytes(data_field_length(no_ocf)))
+    for _ in range(2):
+        raw_plain, raw_no_ocf = with_ocf.encode(plain), without_ocf.encode(no_ocf)
+        assert TmFrame.decode(raw_plain, plain) == with_ocf
+        assert TmFrame.decode(raw_no_ocf, no_ocf) == without_ocf
+        with pytest.raises(DecodeError):
+            TmFrame.decode(raw_plain, no_ocf)
+        with pytest.raises(EncodeError):
+            with_ocf.encode(no_ocf)
+    other_scid = dataclasses.replace(P, scid=P.scid + 1)
+    with pytest.raises(DecodeError) as info:
+        TmFrame.decode(GOOD, other_scid)
+    assert info.value.reason == "wrong_scid"
+    assert TmFrame.decode(GOOD, P) == frame()
+
+
+def test_buffers_encode_like_bytes() -> None:
+    f = frame()
+    assert frame(data=memoryview(f.data), ocf=memoryview(CLCW)).encode() == f.encode()
+    assert frame(data=bytearray(f.data)).encode() == f.encode()
+
+
+def test_decoded_frame_is_frozen_and_compares_as_built() -> None:
+    decoded = TmFrame.decode(GOOD)
+    assert decoded == frame() and hash(decoded) == hash(frame())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.vcid = 1  # type: ignore[misc]
+    assert dataclasses.replace(decoded, vcid=3).encode()[1] & 0x0E == 3 << 1
