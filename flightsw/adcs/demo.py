@@ -1,5 +1,5 @@
-"""`flightsw adcs-demo`: the attitude estimator on a simulated 9-axis IMU, with its error against truth over time
-and its final accuracy against the analytic error floor of the sensors."""
+"""`flightsw adcs-demo`: the attitude estimator on a simulated 9-axis IMU, with its error against truth over
+time and its final accuracy against the analytic error floor of the sensors."""
 
 from __future__ import annotations
 
