@@ -535,6 +535,22 @@ static att_status step_sample(const att_mekf_params *p, att_mekf_state *s, const
     return ATT_OK;
 }
 
+/* The checks of a step call before its samples: the parameters, then the time step. */
+static att_status check_params_dt(const att_mekf_params *p, att_real dt)
+{
+    att_status st = att_mekf_params_validate(p);
+    if (st != ATT_OK) {
+        return st;
+    }
+    if (!ATT_ISFINITE(dt)) {
+        return ATT_ERR_NOT_FINITE;
+    }
+    if (!att_check_dt(p, dt)) {
+        return ATT_ERR_BAD_DT;
+    }
+    return ATT_OK;
+}
+
 static att_status check_sample(const att_real gyr[3], const att_real *acc, const att_real *mag)
 {
     if (!att_finite_n(gyr, 3) || (acc != NULL && !att_finite_n(acc, 3)) || (mag != NULL && !att_finite_n(mag, 3))) {
@@ -554,15 +570,9 @@ att_status att_mekf_step(const att_mekf_params *p, att_mekf_state *s, const att_
     if (p == NULL || s == NULL || gyr == NULL) {
         return ATT_ERR_NULL;
     }
-    st = att_mekf_params_validate(p);
+    st = check_params_dt(p, dt);
     if (st != ATT_OK) {
         return st;
-    }
-    if (!ATT_ISFINITE(dt)) {
-        return ATT_ERR_NOT_FINITE;
-    }
-    if (!att_check_dt(p, dt)) {
-        return ATT_ERR_BAD_DT;
     }
     st = check_sample(gyr, acc, mag);
     if (st != ATT_OK) {
@@ -601,15 +611,9 @@ att_status att_mekf_batch(const att_mekf_params *p, att_mekf_state *s, size_t n,
     if (p == NULL || s == NULL || gyr == NULL || q_out == NULL) {
         return ATT_ERR_NULL;
     }
-    st = att_mekf_params_validate(p);
+    st = check_params_dt(p, dt);
     if (st != ATT_OK) {
         return st;
-    }
-    if (!ATT_ISFINITE(dt)) {
-        return ATT_ERR_NOT_FINITE;
-    }
-    if (!att_check_dt(p, dt)) {
-        return ATT_ERR_BAD_DT;
     }
     for (k = 0; k < n; ++k) {
         const att_real *a = (acc != NULL) ? acc + 3 * k : NULL;

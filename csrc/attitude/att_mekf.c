@@ -11,6 +11,29 @@
 #include "att_internal.h"
 #include "att_mekf_internal.h"
 
+static void clear_n(att_real *v, int n)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        v[i] = ATT_C(0.0);
+    }
+}
+
+static void copy_n(const att_real *from, att_real *to, int n)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        to[i] = from[i];
+    }
+}
+
+/* variance * I (3 x 3) */
+static void isotropic3(att_real m[9], att_real variance)
+{
+    clear_n(m, 9);
+    m[0] = m[4] = m[8] = variance;
+}
+
 att_status att_mekf_params_default(att_mekf_params *p)
 {
     if (p == NULL) {
@@ -298,10 +321,7 @@ att_status att_mekf_set_attitude(const att_mekf_params *p, att_mekf_state *s, co
             cv[i] = cov[i];
         }
     } else {
-        for (i = 0; i < 9; ++i) {
-            cv[i] = ATT_C(0.0);
-        }
-        cv[0] = cv[4] = cv[8] = p->init_sigma_att * p->init_sigma_att;
+        isotropic3(cv, p->init_sigma_att * p->init_sigma_att);
     }
     att_mekf_block_flush(s);
     att_mekf_set_att_raw(s, qn, cv);
@@ -379,12 +399,8 @@ void att_mekf_propagate_raw(const att_mekf_params *p, att_mekf_state *s, const a
         Pn[(i + 3) * 7] += u2 * dt;
     }
     att_symmetrize6(Pn);
-    for (i = 0; i < 4; ++i) {
-        s->q[i] = qn[i];
-    }
-    for (i = 0; i < 36; ++i) {
-        s->P[i] = Pn[i];
-    }
+    copy_n(qn, s->q, 4);
+    copy_n(Pn, s->P, 36);
 }
 
 att_status att_mekf_propagate(const att_mekf_params *p, att_mekf_state *s, const att_real gyr[3], att_real dt)
@@ -466,6 +482,79 @@ static int inv_spd(int m, const att_real *A, att_real *Ainv)
     return 1;
 }
 
+/* Projection of the gain columns of an update (see att_mekf_kf_update): `K` points at one column of the 6-row
+ * gain, its rows `stride` apart. proj_mode 1 keeps only the component along u = proj (heading-only correction);
+ * proj_mode 2 removes it (tilt-only correction). Attitude and bias rows alike. */
+static void project_gain(att_real *K, int stride, const att_real proj[3], int proj_mode)
+{
+    att_real a0 = proj[0] * K[0 * stride] + proj[1] * K[1 * stride] + proj[2] * K[2 * stride];
+    att_real b0 = proj[0] * K[3 * stride] + proj[1] * K[4 * stride] + proj[2] * K[5 * stride];
+    int i;
+    for (i = 0; i < 3; ++i) {
+        if (proj_mode == 1) {
+            K[i * stride] = proj[i] * a0;
+            K[(i + 3) * stride] = proj[i] * b0;
+        } else {
+            K[i * stride] -= proj[i] * a0;
+            K[(i + 3) * stride] -= proj[i] * b0;
+        }
+    }
+}
+
+/* The chi-square gate of an update. ATT_OK (and the run of rejections of this kind ended) when chi2 passes or
+ * gate <= 0, ATT_REJECTED when it does not, ATT_ERR_NUMERIC when chi2 is not finite. */
+static att_status gate_innovation(const att_mekf_params *p, att_mekf_state *s, att_meas_kind kind, att_real chi2,
+                                  att_real gate)
+{
+    if (!ATT_ISFINITE(chi2)) {
+        return ATT_ERR_NUMERIC;
+    }
+    if (gate > ATT_C(0.0) && chi2 > gate) {
+        s->reject_run[kind]++;
+        if (p->reinit_rejects > 0 && s->reject_run[kind] >= p->reinit_rejects) {
+            /* every measurement disagrees with the estimate: it is lost (or started far off with an
+             * overconfident covariance); start again from the static solution of the next measurements */
+            att_mekf_drop_attitude(s);
+        }
+        return ATT_REJECTED;
+    }
+    s->reject_run[kind] = 0;
+    return ATT_OK;
+}
+
+/* Multiplicative reset with the error-state correction dx: q <- q (x) dq(dx[0..2]), bias <- bias + dx[3..5]
+ * (clamped to max_bias), P <- Pn; committed only when all of it is finite and Pn keeps a positive diagonal. */
+static att_status apply_correction(const att_mekf_params *p, att_mekf_state *s, const att_real dx[6],
+                                   const att_real Pn[36])
+{
+    att_real dq[4], qn[4], bn[3];
+    int i;
+    att_q_from_rotvec_raw(dx, dq);
+    att_qmul_raw(s->q, dq, qn);
+    att_qnorm_raw(qn);
+    for (i = 0; i < 3; ++i) {
+        att_real b = s->bias[i] + dx[i + 3];
+        if (b > p->max_bias) {
+            b = p->max_bias;
+        } else if (b < -p->max_bias) {
+            b = -p->max_bias;
+        }
+        bn[i] = b;
+    }
+    if (!att_finite_n(Pn, 36) || !att_finite_n(qn, 4) || !att_finite_n(bn, 3)) {
+        return ATT_ERR_NUMERIC;
+    }
+    for (i = 0; i < 6; ++i) {
+        if (!(Pn[i * 7] > ATT_C(0.0))) {
+            return ATT_ERR_NUMERIC;
+        }
+    }
+    copy_n(qn, s->q, 4);
+    copy_n(bn, s->bias, 3);
+    copy_n(Pn, s->P, 36);
+    return ATT_OK;
+}
+
 /* Generic sequential update on a working copy: H (m x 6, non-zero only in columns c0..c0+2), innovation y (m),
  * noise R (m x m). gate <= 0 disables the chi-square test. proj (NULL or a unit vector u in the body frame)
  * with proj_mode 1 replaces the attitude and bias rows of the gain K by u u^T K, so that the update only rotates
@@ -478,8 +567,9 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_m
                               const att_real *y, const att_real *R, att_real gate, const att_real *proj,
                               int proj_mode)
 {
-    att_real PHt[18], S[9], Si[9], K[18], KH[18], T[36], Pn[36], dx[6], dq[4], qn[4], bn[3];
+    att_real PHt[18], S[9], Si[9], K[18], KH[18], T[36], Pn[36], dx[6];
     att_real chi2;
+    att_status st;
     int i, j, k;
     /* PHt = P H^T (6 x m) */
     for (i = 0; i < 6; ++i) {
@@ -526,19 +616,10 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_m
             chi2 += y[i] * Si[i * m + j] * y[j];
         }
     }
-    if (!ATT_ISFINITE(chi2)) {
-        return ATT_ERR_NUMERIC;
+    st = gate_innovation(p, s, kind, chi2, gate);
+    if (st != ATT_OK) {
+        return st;
     }
-    if (gate > ATT_C(0.0) && chi2 > gate) {
-        s->reject_run[kind]++;
-        if (p->reinit_rejects > 0 && s->reject_run[kind] >= p->reinit_rejects) {
-            /* every measurement disagrees with the estimate: it is lost (or started far off with an
-             * overconfident covariance); start again from the static solution of the next measurements */
-            att_mekf_drop_attitude(s);
-        }
-        return ATT_REJECTED;
-    }
-    s->reject_run[kind] = 0;
     /* K = PHt Si (6 x m) */
     for (i = 0; i < 6; ++i) {
         for (j = 0; j < m; ++j) {
@@ -550,20 +631,8 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_m
         }
     }
     if (proj != NULL) {
-        /* proj_mode 1: keep only the component along u (heading-only correction);
-         * proj_mode 2: remove it (tilt-only correction). Attitude and bias rows alike. */
         for (j = 0; j < m; ++j) {
-            att_real a0 = proj[0] * K[0 * m + j] + proj[1] * K[1 * m + j] + proj[2] * K[2 * m + j];
-            att_real b0 = proj[0] * K[3 * m + j] + proj[1] * K[4 * m + j] + proj[2] * K[5 * m + j];
-            for (i = 0; i < 3; ++i) {
-                if (proj_mode == 1) {
-                    K[i * m + j] = proj[i] * a0;
-                    K[(i + 3) * m + j] = proj[i] * b0;
-                } else {
-                    K[i * m + j] -= proj[i] * a0;
-                    K[(i + 3) * m + j] -= proj[i] * b0;
-                }
-            }
+            project_gain(K + j, m, proj, proj_mode);
         }
     }
     /* dx = K y */
@@ -620,37 +689,7 @@ att_status att_mekf_kf_update(const att_mekf_params *p, att_mekf_state *s, att_m
         }
     }
     att_symmetrize6(Pn);
-    /* multiplicative reset */
-    att_q_from_rotvec_raw(dx, dq);
-    att_qmul_raw(s->q, dq, qn);
-    att_qnorm_raw(qn);
-    for (i = 0; i < 3; ++i) {
-        att_real b = s->bias[i] + dx[i + 3];
-        if (b > p->max_bias) {
-            b = p->max_bias;
-        } else if (b < -p->max_bias) {
-            b = -p->max_bias;
-        }
-        bn[i] = b;
-    }
-    if (!att_finite_n(Pn, 36) || !att_finite_n(qn, 4) || !att_finite_n(bn, 3)) {
-        return ATT_ERR_NUMERIC;
-    }
-    for (i = 0; i < 6; ++i) {
-        if (!(Pn[i * 7] > ATT_C(0.0))) {
-            return ATT_ERR_NUMERIC;
-        }
-    }
-    for (i = 0; i < 4; ++i) {
-        s->q[i] = qn[i];
-    }
-    for (i = 0; i < 3; ++i) {
-        s->bias[i] = bn[i];
-    }
-    for (i = 0; i < 36; ++i) {
-        s->P[i] = Pn[i];
-    }
-    return ATT_OK;
+    return apply_correction(p, s, dx, Pn);
 }
 
 /* Sequential update with m (1..3) scalar rows of equal noise variance r, each row non-zero only in columns
@@ -665,15 +704,12 @@ att_status att_mekf_seq_update(const att_mekf_params *p, att_mekf_state *s, att_
                                const att_real *Hrow, const att_real *y, att_real r, att_real gate,
                                const att_real *proj, int proj_mode)
 {
-    att_real P[36], dx[6], v[6], K[6], dq[4], qn[4], bn[3];
+    att_real P[36], dx[6], v[6], K[6];
     att_real chi2 = ATT_C(0.0);
+    att_status st;
     int i, j, row;
-    for (i = 0; i < 36; ++i) {
-        P[i] = s->P[i];
-    }
-    for (i = 0; i < 6; ++i) {
-        dx[i] = ATT_C(0.0);
-    }
+    copy_n(s->P, P, 36);
+    clear_n(dx, 6);
     for (row = 0; row < m; ++row) {
         const att_real *h = Hrow + 3 * row;
         att_real sv, nu;
@@ -690,17 +726,7 @@ att_status att_mekf_seq_update(const att_mekf_params *p, att_mekf_state *s, att_
             K[i] = v[i] / sv;
         }
         if (proj != NULL) {
-            att_real a0 = proj[0] * K[0] + proj[1] * K[1] + proj[2] * K[2];
-            att_real b0 = proj[0] * K[3] + proj[1] * K[4] + proj[2] * K[5];
-            for (i = 0; i < 3; ++i) {
-                if (proj_mode == 1) {
-                    K[i] = proj[i] * a0;
-                    K[i + 3] = proj[i] * b0;
-                } else {
-                    K[i] -= proj[i] * a0;
-                    K[i + 3] -= proj[i] * b0;
-                }
-            }
+            project_gain(K, 1, proj, proj_mode);
         }
         for (i = 0; i < 6; ++i) {
             dx[i] += K[i] * nu;
@@ -713,47 +739,11 @@ att_status att_mekf_seq_update(const att_mekf_params *p, att_mekf_state *s, att_
             }
         }
     }
-    if (!ATT_ISFINITE(chi2)) {
-        return ATT_ERR_NUMERIC;
+    st = gate_innovation(p, s, kind, chi2, gate);
+    if (st != ATT_OK) {
+        return st;
     }
-    if (gate > ATT_C(0.0) && chi2 > gate) {
-        s->reject_run[kind]++;
-        if (p->reinit_rejects > 0 && s->reject_run[kind] >= p->reinit_rejects) {
-            att_mekf_drop_attitude(s);
-        }
-        return ATT_REJECTED;
-    }
-    s->reject_run[kind] = 0;
-    att_q_from_rotvec_raw(dx, dq);
-    att_qmul_raw(s->q, dq, qn);
-    att_qnorm_raw(qn);
-    for (i = 0; i < 3; ++i) {
-        att_real b = s->bias[i] + dx[i + 3];
-        if (b > p->max_bias) {
-            b = p->max_bias;
-        } else if (b < -p->max_bias) {
-            b = -p->max_bias;
-        }
-        bn[i] = b;
-    }
-    if (!att_finite_n(P, 36) || !att_finite_n(qn, 4) || !att_finite_n(bn, 3)) {
-        return ATT_ERR_NUMERIC;
-    }
-    for (i = 0; i < 6; ++i) {
-        if (!(P[i * 7] > ATT_C(0.0))) {
-            return ATT_ERR_NUMERIC;
-        }
-    }
-    for (i = 0; i < 4; ++i) {
-        s->q[i] = qn[i];
-    }
-    for (i = 0; i < 3; ++i) {
-        s->bias[i] = bn[i];
-    }
-    for (i = 0; i < 36; ++i) {
-        s->P[i] = P[i];
-    }
-    return ATT_OK;
+    return apply_correction(p, s, dx, P);
 }
 
 /* Vector update on a working copy; body and ref are unit vectors. */
@@ -802,9 +792,7 @@ att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, cons
         for (i = 0; i < 3; ++i) {
             y[i] = bu[i] - h[i];
         }
-        for (i = 0; i < 18; ++i) {
-            H[i] = ATT_C(0.0);
-        }
+        clear_n(H, 18);
         /* H = [[h]x, 0] */
         H[0 * 6 + 1] = -h[2];
         H[0 * 6 + 2] = h[1];
@@ -812,10 +800,7 @@ att_status att_mekf_vector_raw(const att_mekf_params *p, att_mekf_state *s, cons
         H[1 * 6 + 2] = -h[0];
         H[2 * 6 + 0] = -h[1];
         H[2 * 6 + 1] = h[0];
-        for (i = 0; i < 9; ++i) {
-            R[i] = ATT_C(0.0);
-        }
-        R[0] = R[4] = R[8] = sigma * sigma;
+        isotropic3(R, sigma * sigma);
         st = att_mekf_kf_update(p, s, kind, 3, 0, H, y, R, p->gate_vector, NULL, 0);
         if (st == ATT_OK) {
             s->counters.accepted[kind]++;
@@ -863,7 +848,6 @@ att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s,
     att_mekf_state w;
     att_real qn[4], qc[4], d[4], y[3], H[18];
     att_status st;
-    int i;
     if (p == NULL || s == NULL || q == NULL || cov == NULL) {
         return ATT_ERR_NULL;
     }
@@ -898,9 +882,7 @@ att_status att_mekf_update_attitude(const att_mekf_params *p, att_mekf_state *s,
     if (st != ATT_OK) {
         return st;
     }
-    for (i = 0; i < 18; ++i) {
-        H[i] = ATT_C(0.0);
-    }
+    clear_n(H, 18);
     H[0] = H[7] = H[14] = ATT_C(1.0);
     st = att_mekf_kf_update(p, &w, ATT_MEAS_ATTITUDE, 3, 0, H, y, cov, p->gate_attitude, NULL, 0);
     if (st == ATT_OK) {
@@ -919,17 +901,12 @@ att_status att_mekf_rest_raw(const att_mekf_params *p, att_mekf_state *s, const 
     att_real H[18], y[3], R[9];
     att_status st;
     int i;
-    for (i = 0; i < 18; ++i) {
-        H[i] = ATT_C(0.0);
-    }
+    clear_n(H, 18);
     H[0 * 6 + 3] = H[1 * 6 + 4] = H[2 * 6 + 5] = ATT_C(1.0);
     for (i = 0; i < 3; ++i) {
         y[i] = gyr[i] - s->bias[i];
     }
-    for (i = 0; i < 9; ++i) {
-        R[i] = ATT_C(0.0);
-    }
-    R[0] = R[4] = R[8] = sigma * sigma;
+    isotropic3(R, sigma * sigma);
     st = att_mekf_kf_update(p, s, ATT_MEAS_REST, 3, 3, H, y, R, ATT_C(0.0), NULL, 0);
     if (st == ATT_OK) {
         s->counters.accepted[ATT_MEAS_REST]++;
@@ -969,25 +946,19 @@ att_status att_mekf_update_rest(const att_mekf_params *p, att_mekf_state *s, con
 
 att_status att_mekf_get_quat(const att_mekf_state *s, att_real q[4])
 {
-    int i;
     if (s == NULL || q == NULL) {
         return ATT_ERR_NULL;
     }
-    for (i = 0; i < 4; ++i) {
-        q[i] = s->q[i];
-    }
+    copy_n(s->q, q, 4);
     return ATT_OK;
 }
 
 att_status att_mekf_get_bias(const att_mekf_state *s, att_real b[3])
 {
-    int i;
     if (s == NULL || b == NULL) {
         return ATT_ERR_NULL;
     }
-    for (i = 0; i < 3; ++i) {
-        b[i] = s->bias[i];
-    }
+    copy_n(s->bias, b, 3);
     return ATT_OK;
 }
 

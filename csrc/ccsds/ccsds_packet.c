@@ -177,8 +177,12 @@ ccsds_status ccsds_cuc_decode(const uint8_t *raw, size_t length, uint64_t *coars
     return CCSDS_OK;
 }
 
-/* Checks of the primary header shared by PUS TC and TM: version, length agreement, not idle. */
-static ccsds_status pus_primary(const uint8_t *raw, size_t length, uint16_t *word0, uint16_t *word1)
+/* Checks shared by PUS TC and TM decoding, in the order the Python stack applies them: the primary header
+ * (version, length agreement, not idle), the packet type, the secondary header flag, room for the
+ * `secondary_length`-octet secondary header and the packet error control, the CRC, the PUS version
+ * (ECSS-E-ST-70-41C §7.4.3.1 TM, §7.4.4.1 TC). */
+static ccsds_status pus_open(const uint8_t *raw, size_t length, bool pec, bool telecommand, size_t secondary_length,
+                             uint16_t *word0, uint16_t *word1)
 {
     size_t total;
     if (length < CCSDS_PACKET_PRIMARY_HEADER_LENGTH) {
@@ -199,6 +203,84 @@ static ccsds_status pus_primary(const uint8_t *raw, size_t length, uint16_t *wor
     if ((*word0 & 0x07FFu) == CCSDS_IDLE_APID) {
         return CCSDS_ERR_IDLE_PACKET;
     }
+    if (((*word0 & 0x1000u) != 0u) != telecommand) {
+        return CCSDS_ERR_WRONG_TYPE;
+    }
+    if ((*word0 & 0x0800u) == 0u) {
+        return CCSDS_ERR_SEC_HEADER_FLAG;
+    }
+    if (length < CCSDS_PACKET_PRIMARY_HEADER_LENGTH + secondary_length + (pec ? CCSDS_PUS_PEC_LENGTH : 0u)) {
+        return CCSDS_ERR_LENGTH_MISMATCH;
+    }
+    if (pec && ccsds_crc16_raw(raw, length, CCSDS_CRC16_INIT) != 0u) {
+        return CCSDS_ERR_BAD_CRC;
+    }
+    if ((raw[CCSDS_PACKET_PRIMARY_HEADER_LENGTH] >> 4) != CCSDS_PUS_VERSION) {
+        return CCSDS_ERR_UNKNOWN_PUS_VERSION;
+    }
+    return CCSDS_OK;
+}
+
+/* What a PUS TC and TM packet share on encoding. The secondary header starts with the PUS version and a
+ * four-bit field (TC acknowledgement flags, TM time reference status), the service and the subtype; `tail`
+ * holds the rest of it (TC source id; TM message type counter, destination id and time field). */
+typedef struct {
+    uint16_t word0_fixed; /* version, packet type, secondary header flag */
+    uint16_t apid;
+    uint8_t sequence_flags;
+    uint16_t sequence_count;
+    uint8_t version_nibble_field;
+    uint8_t service;
+    uint8_t subtype;
+    const uint8_t *tail;
+    size_t tail_length;
+    const uint8_t *data; /* application data (TC) or source data (TM) */
+    size_t data_length;
+} pus_encoding;
+
+#define PUS_SECONDARY_HEADER_HEAD 3u /* version and four-bit field, service, subtype */
+
+static ccsds_status pus_encode(const pus_encoding *packet, bool pec, uint8_t *out, size_t capacity,
+                               size_t *out_length)
+{
+    size_t secondary_length = PUS_SECONDARY_HEADER_HEAD + packet->tail_length;
+    size_t data_field;
+    size_t total;
+    size_t i;
+    uint8_t *sec;
+    if (packet->apid >= CCSDS_IDLE_APID || packet->sequence_count >= CCSDS_SEQUENCE_COUNT_MODULUS ||
+        packet->sequence_flags > 3u || packet->version_nibble_field > 0x0Fu) {
+        return CCSDS_ERR_OUT_OF_RANGE;
+    }
+    if (packet->data_length > MAX_DATA_FIELD_LENGTH) {
+        return CCSDS_ERR_OUT_OF_RANGE;
+    }
+    data_field = secondary_length + packet->data_length + (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
+    if (data_field > MAX_DATA_FIELD_LENGTH) {
+        return CCSDS_ERR_OUT_OF_RANGE;
+    }
+    total = CCSDS_PACKET_PRIMARY_HEADER_LENGTH + data_field;
+    if (capacity < total) {
+        return CCSDS_ERR_BUFFER_TOO_SMALL;
+    }
+    ccsds_put16(out, (uint16_t)(packet->word0_fixed | packet->apid));
+    ccsds_put16(out + 2, (uint16_t)(((unsigned)packet->sequence_flags << 14) | packet->sequence_count));
+    ccsds_put16(out + 4, (uint16_t)(data_field - 1u));
+    sec = out + CCSDS_PACKET_PRIMARY_HEADER_LENGTH;
+    sec[0] = (uint8_t)((CCSDS_PUS_VERSION << 4) | packet->version_nibble_field);
+    sec[1] = packet->service;
+    sec[2] = packet->subtype;
+    for (i = 0; i < packet->tail_length; ++i) {
+        sec[PUS_SECONDARY_HEADER_HEAD + i] = packet->tail[i];
+    }
+    for (i = 0; i < packet->data_length; ++i) {
+        sec[secondary_length + i] = packet->data[i];
+    }
+    if (pec) { /* CRC-16/CCITT-FALSE over the whole packet before it (§7.4.3.1, annex B) */
+        size_t body = total - CCSDS_PUS_PEC_LENGTH;
+        ccsds_put16(out + body, ccsds_crc16_raw(out, body, CCSDS_CRC16_INIT));
+    }
+    *out_length = total;
     return CCSDS_OK;
 }
 
@@ -206,33 +288,16 @@ ccsds_status ccsds_pus_tc_decode(const uint8_t *raw, size_t length, bool pec, cc
 {
     uint16_t word0;
     uint16_t word1;
-    size_t minimum = CCSDS_PACKET_PRIMARY_HEADER_LENGTH + CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH +
-                     (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
     const uint8_t *sec;
     ccsds_status status;
     if (tc == NULL || (raw == NULL && length != 0)) {
         return CCSDS_ERR_NULL;
     }
-    status = pus_primary(raw, length, &word0, &word1);
+    status = pus_open(raw, length, pec, true, CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH, &word0, &word1);
     if (status != CCSDS_OK) {
         return status;
     }
-    if ((word0 & 0x1000u) == 0u) {
-        return CCSDS_ERR_WRONG_TYPE;
-    }
-    if ((word0 & 0x0800u) == 0u) {
-        return CCSDS_ERR_SEC_HEADER_FLAG;
-    }
-    if (length < minimum) {
-        return CCSDS_ERR_LENGTH_MISMATCH;
-    }
-    if (pec && ccsds_crc16_raw(raw, length, CCSDS_CRC16_INIT) != 0u) {
-        return CCSDS_ERR_BAD_CRC;
-    }
     sec = raw + CCSDS_PACKET_PRIMARY_HEADER_LENGTH;
-    if ((sec[0] >> 4) != CCSDS_PUS_VERSION) {
-        return CCSDS_ERR_UNKNOWN_PUS_VERSION;
-    }
     tc->apid = (uint16_t)(word0 & 0x07FFu);
     tc->sequence_flags = (uint8_t)(word1 >> 14);
     tc->sequence_count = (uint16_t)(word1 & 0x3FFFu);
@@ -241,86 +306,49 @@ ccsds_status ccsds_pus_tc_decode(const uint8_t *raw, size_t length, bool pec, cc
     tc->subtype = sec[2];
     tc->source_id = ccsds_get16(sec + 3);
     tc->app_data = sec + CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH;
-    tc->app_data_length = length - minimum;
+    tc->app_data_length = length - CCSDS_PACKET_PRIMARY_HEADER_LENGTH - CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH -
+                          (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
     return CCSDS_OK;
 }
 
 ccsds_status ccsds_pus_tc_encode(const ccsds_pus_tc *tc, bool pec, uint8_t *out, size_t capacity,
                                  size_t *out_length)
 {
-    size_t data_field;
-    size_t total;
-    size_t i;
-    uint8_t *sec;
+    uint8_t tail[CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH - PUS_SECONDARY_HEADER_HEAD];
+    pus_encoding packet;
     if (tc == NULL || out == NULL || out_length == NULL || (tc->app_data == NULL && tc->app_data_length != 0)) {
         return CCSDS_ERR_NULL;
     }
-    if (tc->apid >= CCSDS_IDLE_APID || tc->sequence_count >= CCSDS_SEQUENCE_COUNT_MODULUS ||
-        tc->sequence_flags > 3u || tc->ack_flags > 0x0Fu) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    if (tc->app_data_length > MAX_DATA_FIELD_LENGTH) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    data_field = CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH + tc->app_data_length + (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
-    if (data_field > MAX_DATA_FIELD_LENGTH) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    total = CCSDS_PACKET_PRIMARY_HEADER_LENGTH + data_field;
-    if (capacity < total) {
-        return CCSDS_ERR_BUFFER_TOO_SMALL;
-    }
-    ccsds_put16(out, (uint16_t)(TC_WORD0_FIXED | tc->apid));
-    ccsds_put16(out + 2, (uint16_t)(((unsigned)tc->sequence_flags << 14) | tc->sequence_count));
-    ccsds_put16(out + 4, (uint16_t)(data_field - 1u));
-    sec = out + CCSDS_PACKET_PRIMARY_HEADER_LENGTH;
-    sec[0] = (uint8_t)((CCSDS_PUS_VERSION << 4) | tc->ack_flags);
-    sec[1] = tc->service;
-    sec[2] = tc->subtype;
-    ccsds_put16(sec + 3, tc->source_id);
-    for (i = 0; i < tc->app_data_length; ++i) {
-        sec[CCSDS_PUS_TC_SECONDARY_HEADER_LENGTH + i] = tc->app_data[i];
-    }
-    if (pec) {
-        size_t body = total - CCSDS_PUS_PEC_LENGTH;
-        ccsds_put16(out + body, ccsds_crc16_raw(out, body, CCSDS_CRC16_INIT));
-    }
-    *out_length = total;
-    return CCSDS_OK;
+    ccsds_put16(tail, tc->source_id);
+    packet.word0_fixed = TC_WORD0_FIXED;
+    packet.apid = tc->apid;
+    packet.sequence_flags = tc->sequence_flags;
+    packet.sequence_count = tc->sequence_count;
+    packet.version_nibble_field = tc->ack_flags;
+    packet.service = tc->service;
+    packet.subtype = tc->subtype;
+    packet.tail = tail;
+    packet.tail_length = sizeof tail;
+    packet.data = tc->app_data;
+    packet.data_length = tc->app_data_length;
+    return pus_encode(&packet, pec, out, capacity, out_length);
 }
 
 ccsds_status ccsds_pus_tm_decode(const uint8_t *raw, size_t length, bool pec, ccsds_pus_tm *tm)
 {
     uint16_t word0;
     uint16_t word1;
-    size_t minimum = CCSDS_PACKET_PRIMARY_HEADER_LENGTH + CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH +
-                     (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
     const uint8_t *sec;
     ccsds_status status;
     unsigned i;
     if (tm == NULL || (raw == NULL && length != 0)) {
         return CCSDS_ERR_NULL;
     }
-    status = pus_primary(raw, length, &word0, &word1);
+    status = pus_open(raw, length, pec, false, CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH, &word0, &word1);
     if (status != CCSDS_OK) {
         return status;
     }
-    if (word0 & 0x1000u) {
-        return CCSDS_ERR_WRONG_TYPE;
-    }
-    if ((word0 & 0x0800u) == 0u) {
-        return CCSDS_ERR_SEC_HEADER_FLAG;
-    }
-    if (length < minimum) {
-        return CCSDS_ERR_LENGTH_MISMATCH;
-    }
-    if (pec && ccsds_crc16_raw(raw, length, CCSDS_CRC16_INIT) != 0u) {
-        return CCSDS_ERR_BAD_CRC;
-    }
     sec = raw + CCSDS_PACKET_PRIMARY_HEADER_LENGTH;
-    if ((sec[0] >> 4) != CCSDS_PUS_VERSION) {
-        return CCSDS_ERR_UNKNOWN_PUS_VERSION;
-    }
     tm->apid = (uint16_t)(word0 & 0x07FFu);
     tm->sequence_flags = (uint8_t)(word1 >> 14);
     tm->sequence_count = (uint16_t)(word1 & 0x3FFFu);
@@ -333,58 +361,38 @@ ccsds_status ccsds_pus_tm_decode(const uint8_t *raw, size_t length, bool pec, cc
         tm->time[i] = sec[7u + i];
     }
     tm->source_data = sec + CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH;
-    tm->source_data_length = length - minimum;
+    tm->source_data_length = length - CCSDS_PACKET_PRIMARY_HEADER_LENGTH - CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH -
+                             (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
     return CCSDS_OK;
 }
 
 ccsds_status ccsds_pus_tm_encode(const ccsds_pus_tm *tm, bool pec, uint8_t *out, size_t capacity,
                                  size_t *out_length)
 {
-    size_t data_field;
-    size_t total;
-    size_t i;
-    uint8_t *sec;
+    uint8_t tail[CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH - PUS_SECONDARY_HEADER_HEAD];
+    pus_encoding packet;
+    unsigned i;
     if (tm == NULL || out == NULL || out_length == NULL ||
         (tm->source_data == NULL && tm->source_data_length != 0)) {
         return CCSDS_ERR_NULL;
     }
-    if (tm->apid >= CCSDS_IDLE_APID || tm->sequence_count >= CCSDS_SEQUENCE_COUNT_MODULUS ||
-        tm->sequence_flags > 3u || tm->time_reference_status > 0x0Fu) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    if (tm->source_data_length > MAX_DATA_FIELD_LENGTH) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    data_field =
-        CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH + tm->source_data_length + (pec ? CCSDS_PUS_PEC_LENGTH : 0u);
-    if (data_field > MAX_DATA_FIELD_LENGTH) {
-        return CCSDS_ERR_OUT_OF_RANGE;
-    }
-    total = CCSDS_PACKET_PRIMARY_HEADER_LENGTH + data_field;
-    if (capacity < total) {
-        return CCSDS_ERR_BUFFER_TOO_SMALL;
-    }
-    ccsds_put16(out, (uint16_t)(TM_WORD0_FIXED | tm->apid));
-    ccsds_put16(out + 2, (uint16_t)(((unsigned)tm->sequence_flags << 14) | tm->sequence_count));
-    ccsds_put16(out + 4, (uint16_t)(data_field - 1u));
-    sec = out + CCSDS_PACKET_PRIMARY_HEADER_LENGTH;
-    sec[0] = (uint8_t)((CCSDS_PUS_VERSION << 4) | tm->time_reference_status);
-    sec[1] = tm->service;
-    sec[2] = tm->subtype;
-    ccsds_put16(sec + 3, tm->message_type_counter);
-    ccsds_put16(sec + 5, tm->destination_id);
+    ccsds_put16(tail, tm->message_type_counter);
+    ccsds_put16(tail + 2, tm->destination_id);
     for (i = 0; i < CCSDS_CUC_LENGTH; ++i) {
-        sec[7u + i] = tm->time[i];
+        tail[4u + i] = tm->time[i];
     }
-    for (i = 0; i < tm->source_data_length; ++i) {
-        sec[CCSDS_PUS_TM_SECONDARY_HEADER_LENGTH + i] = tm->source_data[i];
-    }
-    if (pec) {
-        size_t body = total - CCSDS_PUS_PEC_LENGTH;
-        ccsds_put16(out + body, ccsds_crc16_raw(out, body, CCSDS_CRC16_INIT));
-    }
-    *out_length = total;
-    return CCSDS_OK;
+    packet.word0_fixed = TM_WORD0_FIXED;
+    packet.apid = tm->apid;
+    packet.sequence_flags = tm->sequence_flags;
+    packet.sequence_count = tm->sequence_count;
+    packet.version_nibble_field = tm->time_reference_status;
+    packet.service = tm->service;
+    packet.subtype = tm->subtype;
+    packet.tail = tail;
+    packet.tail_length = sizeof tail;
+    packet.data = tm->source_data;
+    packet.data_length = tm->source_data_length;
+    return pus_encode(&packet, pec, out, capacity, out_length);
 }
 
 ccsds_status ccsds_message_type_counter_init(ccsds_message_type_counter *counter)

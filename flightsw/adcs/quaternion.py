@@ -28,60 +28,47 @@ def _out(mod: Any, buf: Any, n: int) -> npt.NDArray[np.float64]:
     return np.array([buf[i] for i in range(n)], dtype=np.float64)
 
 
-def quat_mul(p: ArrayLike, q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
+def _vector_call(
+    precision: str, name: str, out_length: int, *inputs: tuple[ArrayLike, int, str]
+) -> npt.NDArray[np.float64]:
+    """Call ``att_<name>`` with each (value, length, argument name) as an input array, then the output."""
     m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    check(m, m.lib.att_quat_mul(_arr(m, p, 4, "p"), _arr(m, q, 4, "q"), out), "quat_mul")
-    return _out(m, out, 4)
+    out = m.ffi.new(f"att_real[{out_length}]")
+    arrays = [_arr(m, value, length, label) for value, length, label in inputs]
+    check(m, getattr(m.lib, f"att_{name}")(*arrays, out), name)
+    return _out(m, out, out_length)
+
+
+def quat_mul(p: ArrayLike, q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
+    return _vector_call(precision, "quat_mul", 4, (p, 4, "p"), (q, 4, "q"))
 
 
 def quat_conj(q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    check(m, m.lib.att_quat_conj(_arr(m, q, 4, "q"), out), "quat_conj")
-    return _out(m, out, 4)
+    return _vector_call(precision, "quat_conj", 4, (q, 4, "q"))
 
 
 def quat_normalize(q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    check(m, m.lib.att_quat_normalize(_arr(m, q, 4, "q"), out), "quat_normalize")
-    return _out(m, out, 4)
+    return _vector_call(precision, "quat_normalize", 4, (q, 4, "q"))
 
 
 def quat_rotate(q: ArrayLike, v: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[3]")
-    check(m, m.lib.att_quat_rotate(_arr(m, q, 4, "q"), _arr(m, v, 3, "v"), out), "quat_rotate")
-    return _out(m, out, 3)
+    return _vector_call(precision, "quat_rotate", 3, (q, 4, "q"), (v, 3, "v"))
 
 
 def quat_to_dcm(q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[9]")
-    check(m, m.lib.att_quat_to_dcm(_arr(m, q, 4, "q"), out), "quat_to_dcm")
-    return _out(m, out, 9).reshape(3, 3)
+    return _vector_call(precision, "quat_to_dcm", 9, (q, 4, "q")).reshape(3, 3)
 
 
 def dcm_to_quat(dcm: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    check(m, m.lib.att_dcm_to_quat(_arr(m, dcm, 9, "dcm"), out), "dcm_to_quat")
-    return _out(m, out, 4)
+    return _vector_call(precision, "dcm_to_quat", 4, (dcm, 9, "dcm"))
 
 
 def quat_from_rotvec(rv: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    check(m, m.lib.att_quat_from_rotvec(_arr(m, rv, 3, "rv"), out), "quat_from_rotvec")
-    return _out(m, out, 4)
+    return _vector_call(precision, "quat_from_rotvec", 4, (rv, 3, "rv"))
 
 
 def quat_to_rotvec(q: ArrayLike, precision: str = "double") -> npt.NDArray[np.float64]:
-    m = load(precision)
-    out = m.ffi.new("att_real[3]")
-    check(m, m.lib.att_quat_to_rotvec(_arr(m, q, 4, "q"), out), "quat_to_rotvec")
-    return _out(m, out, 3)
+    return _vector_call(precision, "quat_to_rotvec", 3, (q, 4, "q"))
 
 
 def quat_angle_between(p: ArrayLike, q: ArrayLike, precision: str = "double") -> float:
@@ -96,13 +83,7 @@ def triad(
     b1: ArrayLike, r1: ArrayLike, b2: ArrayLike, r2: ArrayLike, precision: str = "double"
 ) -> npt.NDArray[np.float64]:
     """TRIAD attitude (body -> reference) from a primary pair (b1, r1) and a secondary pair (b2, r2)."""
-    m = load(precision)
-    out = m.ffi.new("att_real[4]")
-    st = m.lib.att_triad(
-        _arr(m, b1, 3, "b1"), _arr(m, r1, 3, "r1"), _arr(m, b2, 3, "b2"), _arr(m, r2, 3, "r2"), out
-    )
-    check(m, st, "triad")
-    return _out(m, out, 4)
+    return _vector_call(precision, "triad", 4, (b1, 3, "b1"), (r1, 3, "r1"), (b2, 3, "b2"), (r2, 3, "r2"))
 
 
 def qmethod(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flightsw.ccsds.randomiser import tc_randomise
 from flightsw.ccsds.tc_frame import MAX_FRAME_LENGTH, TcFrame, peek_frame_length
+from flightsw.ccsds.tc_frame import PRIMARY_HEADER_LENGTH as FRAME_HEADER_LENGTH
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.profile import DEFAULT_PROFILE, LinkProfile
 
@@ -112,6 +113,29 @@ def encode_cltu(frame: bytes, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
     return tc.cltu_start + b"".join(blocks) + tc.cltu_tail
 
 
+def frame_in_cltu(info: bytes, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
+    """The candidate TC frame in the information octets of a CLTU that has ended: derandomised when the
+    profile says so (§6), its length taken from the frame header, followed only by fill octets that complete
+    the last codeblock (§5.3.2). Raises :class:`DecodeError` (``empty_cltu``, ``truncated``,
+    ``trailing_codeblocks``, ``bad_fill``) otherwise; the frame's own checks are the caller's."""
+    if not info:
+        raise DecodeError("empty_cltu", "no codeblock before the tail")
+    data = tc_randomise(info) if profile.tc.randomise else info
+    if len(data) < FRAME_HEADER_LENGTH:
+        raise DecodeError("truncated", f"{len(data)} octets cannot hold a TC frame header")
+    length = peek_frame_length(data)
+    if length > len(data):
+        raise DecodeError("truncated", f"frame length field says {length}, CLTU holds {len(data)}")
+    # Fill follows the (randomised) frame and fills the last codeblock only (§5.3.2).
+    padding = info[length:]
+    if len(padding) >= INFO_OCTETS:
+        raise DecodeError("trailing_codeblocks", f"{len(padding)} octets after the frame")
+    fill = profile.tc.cltu_fill
+    if padding != bytes((fill,)) * len(padding):
+        raise DecodeError("bad_fill", f"fill {padding.hex()} is not {fill:02x}")
+    return data[:length]
+
+
 @dataclass
 class CltuCounters:
     cltus: int = 0  # start sequences seen
@@ -122,15 +146,33 @@ class CltuCounters:
     ended_without_tail: Counter[str] = field(default_factory=Counter)  # CLTUs ended by a failing codeblock
 
 
+@dataclass(frozen=True)
+class CltuEnded:
+    """Where and how one CLTU ended, for a caller that reports each unit (offsets count every octet fed)."""
+
+    start: int  # offset of the start sequence
+    end: int  # offset just past the last codeblock read
+    resume: int  # where the search for the next start sequence went on
+    codeblocks: int  # codeblocks decoded before the end
+    corrected_codeblocks: int
+    ended_by: str  # "tail", the reason of another failing codeblock, or "too_long"
+    frame: bytes | None  # the candidate frame with the fill removed; None when there is none
+    rejection: DecodeError | None  # why the CLTU yields no frame; None when ``feed`` returned the frame
+
+
 class CltuDecoder:
     """Sans-IO CLTU decoder: ``feed(chunk)`` returns the candidate TC frames completed by that chunk.
 
     A CLTU ends at the first codeblock that does not decode, normally the tail sequence (§5.3); the
     information octets before it, derandomised if the profile says so, must hold one TC frame (its length
     field and FECF checked) followed only by fill. Anything else is counted by reason in
-    ``counters.rejections``."""
+    ``counters.rejections``. With ``record_ends``, every ended CLTU is also appended to ``ends`` as a
+    :class:`CltuEnded` (for tools that locate units; the caller empties the list)."""
 
-    def __init__(self, profile: LinkProfile = DEFAULT_PROFILE, correct_single_bit: bool = True) -> None:
+    def __init__(
+        self, profile: LinkProfile = DEFAULT_PROFILE, correct_single_bit: bool = True, *,
+        record_ends: bool = False,
+    ) -> None:
         self._profile = profile
         self._start = profile.tc.cltu_start
         self._tail = profile.tc.cltu_tail
@@ -140,6 +182,16 @@ class CltuDecoder:
         self._in_cltu = False
         self._info = bytearray()
         self.counters = CltuCounters()
+        self._record_ends = record_ends
+        self.ends: list[CltuEnded] = []
+        self._base = 0  # offset in the whole input of the first octet still buffered
+        self._cltu_start = 0
+        self._cltu_corrected = 0
+
+    @property
+    def open_cltu(self) -> tuple[int, int] | None:
+        """(offset of its start sequence, codeblocks decoded so far) of a CLTU still going on, else None."""
+        return (self._cltu_start, len(self._info) // INFO_OCTETS) if self._in_cltu else None
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> list[bytes]:
         buf = self._buffer
@@ -158,6 +210,8 @@ class CltuDecoder:
                 pos = found + len(self._start)
                 self._in_cltu = True
                 self._info.clear()
+                self._cltu_start = self._base + found
+                self._cltu_corrected = 0
                 self.counters.cltus += 1
             if len(buf) - pos < CODEBLOCK_OCTETS:
                 break
@@ -169,46 +223,49 @@ class CltuDecoder:
                 # Any failing codeblock ends the CLTU and what came before is delivered (§5.3.3); when it was
                 # not the tail itself, it may hold the start of the next CLTU, so search it again.
                 self._in_cltu = False
+                end = self._base + pos
+                ended_by = "tail"
                 if block != self._tail:
+                    ended_by = exc.reason
                     self.counters.ended_without_tail[exc.reason] += 1
                     pos -= CODEBLOCK_OCTETS - 1
-                frame = self._finish()
+                frame = self._finish(end, self._base + pos, ended_by)
                 if frame is not None:
                     out.append(frame)
                 continue
             self.counters.corrected_codeblocks += corrected
+            self._cltu_corrected += corrected
             self._info += info
             if len(self._info) > self._max_blocks * INFO_OCTETS:
                 self._in_cltu = False
-                self._reject("too_long")
+                blocks = len(self._info) // INFO_OCTETS
+                too_long = DecodeError("too_long", f"{blocks} codeblocks and no tail sequence")
+                self._reject(too_long)
+                self._record(self._base + pos, self._base + pos, "too_long", None, too_long)
+        self._base += pos
         del buf[:pos]
         return out
 
-    def _reject(self, reason: str) -> None:
-        self.counters.rejections[reason] += 1
+    def _reject(self, exc: DecodeError) -> None:
+        self.counters.rejections[exc.reason] += 1
 
-    def _finish(self) -> bytes | None:
+    def _record(
+        self, end: int, resume: int, ended_by: str, frame: bytes | None, rejection: DecodeError | None
+    ) -> None:
+        if self._record_ends:
+            self.ends.append(CltuEnded(self._cltu_start, end, resume, len(self._info) // INFO_OCTETS,
+                                       self._cltu_corrected, ended_by, frame, rejection))
+
+    def _finish(self, end: int, resume: int, ended_by: str) -> bytes | None:
         """The frame carried by the codeblocks of a CLTU that has ended, or None (and the reason counted)."""
-        raw = bytes(self._info)
-        if not raw:
-            self._reject("empty_cltu")
-            return None
-        data = tc_randomise(raw) if self._profile.tc.randomise else raw
-        length = peek_frame_length(data) if len(data) >= 4 else len(data) + 1
-        if length > len(data):
-            self._reject("truncated")
-            return None
-        fill = raw[length:]
-        if len(fill) >= INFO_OCTETS:
-            self._reject("trailing_codeblocks")
-            return None
-        if fill != bytes((self._profile.tc.cltu_fill,)) * len(fill):
-            self._reject("bad_fill")
-            return None
+        frame: bytes | None = None
         try:
-            TcFrame.decode(data[:length], fecf=self._profile.tc.fecf_present)
+            frame = frame_in_cltu(bytes(self._info), self._profile)
+            TcFrame.decode(frame, fecf=self._profile.tc.fecf_present)
         except DecodeError as exc:
-            self._reject(exc.reason)
+            self._reject(exc)
+            self._record(end, resume, ended_by, frame, exc)
             return None
         self.counters.frames += 1
-        return data[:length]
+        self._record(end, resume, ended_by, frame, None)
+        return frame

@@ -27,7 +27,7 @@ from typing import Any
 
 from flightsw.ccsds import spacepacket, tc_frame, tm_frame
 from flightsw.ccsds.clcw import Clcw
-from flightsw.ccsds.cltu import CODEBLOCK_OCTETS, INFO_OCTETS, CodeblockError, decode_codeblock
+from flightsw.ccsds.cltu import CODEBLOCK_OCTETS, CltuDecoder, decode_codeblock
 from flightsw.ccsds.pus import PusTc, PusTm
 from flightsw.ccsds.randomiser import tc_derandomise, tm_derandomise
 from flightsw.ccsds.sdls import SPI_LENGTH
@@ -52,9 +52,6 @@ PacketDecoder = Callable[[bytes], Record]
 
 PACKET_HEADER_LENGTH = spacepacket.PRIMARY_HEADER_LENGTH
 TC_HEADER_LENGTH = tc_frame.PRIMARY_HEADER_LENGTH
-
-# A CLTU holds at most the codeblocks of one maximum-length TC frame (231.0-B-4 §5.2, 232.0-B-4 §4.1.2.7).
-_MAX_CLTU_CODEBLOCKS = -(-tc_frame.MAX_FRAME_LENGTH // INFO_OCTETS)
 
 
 class UsageError(FlightswError):
@@ -106,40 +103,39 @@ def _time_fields(raw: bytes, profile: LinkProfile) -> Record:
     return out
 
 
-def _pus_tc_record(raw: bytes, profile: LinkProfile) -> Record:
-    tc = PusTc.decode(raw, profile=profile)
-    header = PrimaryHeader.decode(raw)
-    record: Record = {"unit": "pus_tc", **_primary_fields(header)}
-    record.update(
-        pus_version=raw[PACKET_HEADER_LENGTH] >> 4,
-        ack_flags=tc.ack_flags,
-        service=tc.service,
-        subtype=tc.subtype,
-        source_id=tc.source_id,
-        payload=tc.app_data.hex(),
-    )
+def _pus_record(unit: str, raw: bytes, profile: LinkProfile, secondary_fields: Record) -> Record:
+    """A decoded PUS packet: primary header fields, PUS version, the secondary header and payload fields,
+    then the packet error control when the profile has it."""
+    record: Record = {"unit": unit, **_primary_fields(PrimaryHeader.decode(raw))}
+    record["pus_version"] = raw[PACKET_HEADER_LENGTH] >> 4
+    record.update(secondary_fields)
     if profile.pus.packet_error_control:
         record["packet_error_control"] = raw[-2:].hex()
     return record
+
+
+def _pus_tc_record(raw: bytes, profile: LinkProfile) -> Record:
+    tc = PusTc.decode(raw, profile=profile)
+    return _pus_record("pus_tc", raw, profile, {
+        "ack_flags": tc.ack_flags,
+        "service": tc.service,
+        "subtype": tc.subtype,
+        "source_id": tc.source_id,
+        "payload": tc.app_data.hex(),
+    })
 
 
 def _pus_tm_record(raw: bytes, profile: LinkProfile) -> Record:
     tm = PusTm.decode(raw, profile=profile)
-    header = PrimaryHeader.decode(raw)
-    record: Record = {"unit": "pus_tm", **_primary_fields(header)}
-    record.update(
-        pus_version=raw[PACKET_HEADER_LENGTH] >> 4,
-        spacecraft_time_reference_status=tm.spacecraft_time_reference_status,
-        service=tm.service,
-        subtype=tm.subtype,
-        message_type_counter=tm.message_type_counter,
-        destination_id=tm.destination_id,
-        time=_time_fields(tm.time, profile),
-        payload=tm.source_data.hex(),
-    )
-    if profile.pus.packet_error_control:
-        record["packet_error_control"] = raw[-2:].hex()
-    return record
+    return _pus_record("pus_tm", raw, profile, {
+        "spacecraft_time_reference_status": tm.spacecraft_time_reference_status,
+        "service": tm.service,
+        "subtype": tm.subtype,
+        "message_type_counter": tm.message_type_counter,
+        "destination_id": tm.destination_id,
+        "time": _time_fields(tm.time, profile),
+        "payload": tm.source_data.hex(),
+    })
 
 
 def _plain_packet_record(raw: bytes) -> Record:
@@ -430,80 +426,45 @@ def walk_tc_frames(data: bytes, profile: LinkProfile, packet_decode: PacketDecod
 
 
 def walk_cltus(data: bytes, profile: LinkProfile, packet_decode: PacketDecoder) -> Iterator[Record]:
-    """CLTUs (CCSDS 231.0-B-4 §5.3): a CLTU starts at the start sequence and ends at the first codeblock that
-    does not decode (normally the tail sequence); its information octets, derandomised when the profile says
-    so (§6), hold one TC frame followed only by fill octets."""
-    start = profile.tc.cltu_start
-    tail = profile.tc.cltu_tail
-    fill = profile.tc.cltu_fill
-    pos = 0
-    while pos < len(data):
-        found = data.find(start, pos)
-        if found < 0:
-            detail = f"{len(data) - pos} octets with no start sequence"
-            yield _failure("stream", "unsynchronised", detail, pos)
-            return
-        if found > pos:
-            yield _failure("stream", "unsynchronised", f"{found - pos} octets before the start sequence", pos)
-        info = bytearray()
-        corrected = 0
-        block_pos = found + len(start)
-        ended_by: str | None = None
-        while ended_by is None:
-            block = data[block_pos : block_pos + CODEBLOCK_OCTETS]
-            if len(block) < CODEBLOCK_OCTETS:
-                ended_by = "end_of_input"
-                break
-            try:
-                octets, was_corrected = decode_codeblock(block)
-            except CodeblockError as exc:
-                ended_by = "tail" if block == tail else exc.reason
-                break
-            info += octets
-            corrected += was_corrected
-            block_pos += CODEBLOCK_OCTETS
-            if len(info) > _MAX_CLTU_CODEBLOCKS * INFO_OCTETS:
-                ended_by = "too_long"
-        if ended_by in ("end_of_input", "too_long"):
-            reason = "truncated" if ended_by == "end_of_input" else "too_long"
-            detail = f"{len(info) // INFO_OCTETS} codeblocks and no tail sequence"
-            yield _failure("cltu", reason, detail, found)
-            if ended_by == "end_of_input":
-                return
-            pos = block_pos
+    """CLTUs (CCSDS 231.0-B-4 §5.3) as the stack's :class:`CltuDecoder` finds them: a CLTU starts at the start
+    sequence and ends at the first codeblock that does not decode (normally the tail sequence); its
+    information octets, derandomised when the profile says so (§6), hold one TC frame followed only by fill
+    octets. Octets outside any CLTU are reported as unsynchronised."""
+    decoder = CltuDecoder(profile, record_ends=True)
+    decoder.feed(data)
+    searched_from = 0
+    for ended in decoder.ends:
+        yield from _skipped_before(ended.start, searched_from)
+        searched_from = ended.resume
+        if ended.frame is None:
+            assert ended.rejection is not None
+            yield _failure("cltu", ended.rejection.reason, ended.rejection.detail, ended.start)
             continue
-        # Go on past a tail; search inside any other failing codeblock (it may hold a start).
-        pos = block_pos + CODEBLOCK_OCTETS if ended_by == "tail" else block_pos + 1
-        cltu = {"codeblocks": len(info) // INFO_OCTETS, "corrected_codeblocks": corrected,
-                "ended_by": ended_by, "cltu_length": block_pos + CODEBLOCK_OCTETS - found}
-        yield from _cltu_frame(bytes(info), found, cltu, profile, fill, packet_decode)
+        cltu = {"codeblocks": ended.codeblocks, "corrected_codeblocks": ended.corrected_codeblocks,
+                "ended_by": ended.ended_by, "cltu_length": ended.end - ended.start}
+        yield from _cltu_frame(ended.frame, ended.start, cltu, profile, packet_decode)
+    open_cltu = decoder.open_cltu
+    if open_cltu is None:
+        if searched_from < len(data):
+            detail = f"{len(data) - searched_from} octets with no start sequence"
+            yield _failure("stream", "unsynchronised", detail, searched_from)
+        return
+    start, codeblocks = open_cltu
+    yield from _skipped_before(start, searched_from)
+    yield _failure("cltu", "truncated", f"{codeblocks} codeblocks and no tail sequence", start)
+
+
+def _skipped_before(start: int, searched_from: int) -> Iterator[Record]:
+    if start > searched_from:
+        detail = f"{start - searched_from} octets before the start sequence"
+        yield _failure("stream", "unsynchronised", detail, searched_from)
 
 
 def _cltu_frame(
-    info: bytes, offset: int, cltu: Record, profile: LinkProfile, fill: int,
-    packet_decode: PacketDecoder,
+    frame_octets: bytes, offset: int, cltu: Record, profile: LinkProfile, packet_decode: PacketDecoder,
 ) -> Iterator[Record]:
-    if not info:
-        yield _failure("cltu", "empty_cltu", "no codeblock before the tail", offset)
-        return
-    data = tc_derandomise(info) if profile.tc.randomise else info
-    if len(data) < TC_HEADER_LENGTH:
-        yield _failure("cltu", "truncated", f"{len(data)} octets cannot hold a TC frame header", offset)
-        return
-    length = peek_frame_length(data)
-    if length > len(data):
-        detail = f"frame length field says {length}, CLTU holds {len(data)}"
-        yield _failure("cltu", "truncated", detail, offset)
-        return
-    # Fill follows the (randomised) frame and fills the last codeblock only (§5.3.2).
-    padding = info[length:]
-    if len(padding) >= INFO_OCTETS:
-        yield _failure("cltu", "trailing_codeblocks", f"{len(padding)} octets after the frame", offset)
-        return
-    if padding != bytes((fill,)) * len(padding):
-        yield _failure("cltu", "bad_fill", f"fill {padding.hex()} is not {fill:02x}", offset)
-        return
-    records = list(_report_tc_frame(data[:length], offset, profile, packet_decode))
+    """The records of the frame a CLTU carried (with the frame's own checks) and of its packets."""
+    records = list(_report_tc_frame(frame_octets, offset, profile, packet_decode))
     frame = records[0]
     if "error" in frame:
         frame["unit"] = "cltu"

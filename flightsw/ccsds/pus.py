@@ -164,9 +164,7 @@ class PusTc:
             and 0 <= self.source_id < 0x10000 and 0 <= self.sequence_flags < 4
         )
         if not fits:  # one chained test on the common path; name the culprit only when something is wrong
-            _check_apid(self.apid)
-            _check("sequence_count", self.sequence_count, SEQUENCE_COUNT_MODULUS)
-            _check("sequence_flags", int(self.sequence_flags), 4)
+            _check_packet_fields(self.apid, self.sequence_count, self.sequence_flags)
             TcSecondaryHeader(self.ack_flags, self.service, self.subtype, self.source_id)
         data_field = TC_SECONDARY_HEADER_LENGTH + len(self.app_data) + PEC_LENGTH
         if data_field > MAX_DATA_FIELD_LENGTH:
@@ -184,21 +182,20 @@ class PusTc:
     def primary_header(
         self, pec: bool | None = None, *, profile: LinkProfile = DEFAULT_PROFILE
     ) -> PrimaryHeader:
-        with_pec = profile.pus.packet_error_control if pec is None else pec
         return PrimaryHeader(
             PacketType.TC,
             True,
             self.apid,
             self.sequence_flags,
             self.sequence_count,
-            TC_SECONDARY_HEADER_LENGTH + len(self.app_data) + (PEC_LENGTH if with_pec else 0) - 1,
+            TC_SECONDARY_HEADER_LENGTH + len(self.app_data) + _pec_length(pec, profile) - 1,
         )
 
     def encode(self, pec: bool | None = None, *, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
         """The packet octets; ``pec`` (default: the profile's) appends the CRC-16 packet error control."""
-        with_pec = profile.pus.packet_error_control if pec is None else pec
-        data_length = TC_SECONDARY_HEADER_LENGTH + len(self.app_data) + (PEC_LENGTH if with_pec else 0) - 1
-        packet = (
+        pec_length = _pec_length(pec, profile)
+        data_length = TC_SECONDARY_HEADER_LENGTH + len(self.app_data) + pec_length - 1
+        return _seal(
             _TC_HEAD.pack(
                 _TC_WORD0_FIXED | self.apid,
                 (int(self.sequence_flags) << 14) | self.sequence_count,
@@ -208,11 +205,9 @@ class PusTc:
                 self.subtype,
                 self.source_id,
             )
-            + self.app_data
+            + self.app_data,
+            pec_length,
         )
-        if with_pec:
-            packet += crc_hqx(packet, _CRC_INIT).to_bytes(2, "big")
-        return packet
 
     def to_space_packet(
         self, pec: bool | None = None, *, profile: LinkProfile = DEFAULT_PROFILE
@@ -225,21 +220,8 @@ class PusTc:
         profile: LinkProfile = DEFAULT_PROFILE,
     ) -> PusTc:
         """Decode exactly one PUS-C TC packet, checking version, type, flags, length, PUS version and CRC."""
-        with_pec = profile.pus.packet_error_control if pec is None else pec
-        size = len(raw)
-        word0, word1, total = _primary(raw, size)
-        if word0 & 0x1000 == 0:
-            raise DecodeError("wrong_type", "a TM packet where a TC was expected", 0)
-        if word0 & 0x0800 == 0:
-            raise DecodeError("sec_header_flag", "a PUS TC has a secondary header", 0)
-        minimum = PRIMARY_HEADER_LENGTH + TC_SECONDARY_HEADER_LENGTH + (PEC_LENGTH if with_pec else 0)
-        if total < minimum:
-            raise DecodeError("length_mismatch", f"packet of {total} octets, a PUS TC needs {minimum}", 4)
-        if with_pec and crc_hqx(raw, _CRC_INIT):
-            raise DecodeError("bad_crc", "packet error control does not match", size - PEC_LENGTH)
+        word0, word1, data_end = _open(raw, _pec_length(pec, profile), True, TC_SECONDARY_HEADER_LENGTH)
         _, _, _, first, service, subtype, source_id = _TC_HEAD.unpack_from(raw)
-        if first >> 4 != PUS_VERSION:
-            raise DecodeError("unknown_pus_version", f"TC PUS version {first >> 4}, expected 2", 6)
         tc = _new(cls)
         tc.__dict__.update(
             apid=word0 & 0x07FF,
@@ -248,7 +230,7 @@ class PusTc:
             service=service,
             subtype=subtype,
             source_id=source_id,
-            app_data=bytes(raw[11 : size - PEC_LENGTH if with_pec else size]),
+            app_data=bytes(raw[PRIMARY_HEADER_LENGTH + TC_SECONDARY_HEADER_LENGTH : data_end]),
             sequence_flags=_SEQUENCE_FLAGS[word1 >> 14],
         )
         return tc
@@ -278,9 +260,7 @@ class PusTm:
             and 0 <= self.sequence_flags < 4
         )
         if not fits:  # one chained test on the common path; name the culprit only when something is wrong
-            _check_apid(self.apid)
-            _check("sequence_count", self.sequence_count, SEQUENCE_COUNT_MODULUS)
-            _check("sequence_flags", int(self.sequence_flags), 4)
+            _check_packet_fields(self.apid, self.sequence_count, self.sequence_flags)
             self.secondary_header  # noqa: B018 — constructing the secondary header checks its fields
         data_field = TM_SECONDARY_HEADER_LENGTH + len(self.time) + len(self.source_data) + PEC_LENGTH
         if data_field > MAX_DATA_FIELD_LENGTH:
@@ -299,10 +279,9 @@ class PusTm:
 
     def encode(self, pec: bool | None = None, *, profile: LinkProfile = DEFAULT_PROFILE) -> bytes:
         """The packet octets; ``pec`` (default: the profile's) appends the CRC-16 packet error control."""
-        with_pec = profile.pus.packet_error_control if pec is None else pec
-        pec_length = PEC_LENGTH if with_pec else 0
+        pec_length = _pec_length(pec, profile)
         data_length = TM_SECONDARY_HEADER_LENGTH + len(self.time) + len(self.source_data) + pec_length - 1
-        packet = (
+        return _seal(
             _TM_HEAD.pack(
                 _TM_WORD0_FIXED | self.apid,
                 (int(self.sequence_flags) << 14) | self.sequence_count,
@@ -314,11 +293,9 @@ class PusTm:
                 self.destination_id,
             )
             + self.time
-            + self.source_data
+            + self.source_data,
+            pec_length,
         )
-        if with_pec:
-            packet += crc_hqx(packet, _CRC_INIT).to_bytes(2, "big")
-        return packet
 
     def to_space_packet(
         self, pec: bool | None = None, *, profile: LinkProfile = DEFAULT_PROFILE
@@ -331,24 +308,14 @@ class PusTm:
         time_length: int | None = None, profile: LinkProfile = DEFAULT_PROFILE,
     ) -> PusTm:
         """Decode exactly one PUS-C TM packet; ``time_length`` defaults to the profile's CUC length."""
-        with_pec = profile.pus.packet_error_control if pec is None else pec
         if time_length is None:
-            time_length = profile.time.cuc_coarse_octets + profile.time.cuc_fine_octets
-        size = len(raw)
-        word0, word1, total = _primary(raw, size)
-        if word0 & 0x1000:
-            raise DecodeError("wrong_type", "a TC packet where a TM was expected", 0)
-        if word0 & 0x0800 == 0:
-            raise DecodeError("sec_header_flag", "a PUS TM has a secondary header", 0)
+            time_length = _time_length(profile)
+        word0, word1, data_end = _open(
+            raw, _pec_length(pec, profile), False, TM_SECONDARY_HEADER_LENGTH + time_length
+        )
         time_start = PRIMARY_HEADER_LENGTH + TM_SECONDARY_HEADER_LENGTH
         data_start = time_start + time_length
-        if total < data_start + (PEC_LENGTH if with_pec else 0):
-            raise DecodeError("length_mismatch", f"packet of {total} octets is too short for a PUS TM", 4)
-        if with_pec and crc_hqx(raw, _CRC_INIT):
-            raise DecodeError("bad_crc", "packet error control does not match", size - PEC_LENGTH)
         _, _, _, first, service, subtype, counter, destination = _TM_HEAD.unpack_from(raw)
-        if first >> 4 != PUS_VERSION:
-            raise DecodeError("unknown_pus_version", f"TM PUS version {first >> 4}, expected 2", 6)
         tm = _new(cls)
         tm.__dict__.update(
             apid=word0 & 0x07FF,
@@ -358,11 +325,54 @@ class PusTm:
             message_type_counter=counter,
             destination_id=destination,
             time=bytes(raw[time_start:data_start]),
-            source_data=bytes(raw[data_start : size - PEC_LENGTH if with_pec else size]),
+            source_data=bytes(raw[data_start:data_end]),
             spacecraft_time_reference_status=first & 0x0F,
             sequence_flags=_SEQUENCE_FLAGS[word1 >> 14],
         )
         return tm
+
+
+def _pec_length(pec: bool | None, profile: LinkProfile) -> int:
+    """Octets of packet error control: ``pec`` when given, else the profile's choice."""
+    with_pec = profile.pus.packet_error_control if pec is None else pec
+    return PEC_LENGTH if with_pec else 0
+
+
+def _check_packet_fields(apid: int, sequence_count: int, sequence_flags: SequenceFlags) -> None:
+    """Name the primary-header field of a PUS TC or TM that does not fit."""
+    _check_apid(apid)
+    _check("sequence_count", sequence_count, SEQUENCE_COUNT_MODULUS)
+    _check("sequence_flags", int(sequence_flags), 4)
+
+
+def _seal(packet: bytes, pec_length: int) -> bytes:
+    """Append the packet error control (CRC-16/CCITT-FALSE over the whole packet, §7.4.3.1) when on."""
+    if pec_length:
+        return packet + crc_hqx(packet, _CRC_INIT).to_bytes(2, "big")
+    return packet
+
+
+def _open(raw: Any, pec_length: int, telecommand: bool, secondary_length: int) -> tuple[int, int, int]:
+    """Check everything a PUS TC and TM share, in this order: the primary header, the packet type, the
+    secondary header flag, room for the secondary header (``secondary_length`` octets, TM time field
+    included) and the packet error control, the CRC, the PUS version. Returns the first two header words
+    and the end of the application (TC) or source (TM) data."""
+    kind, other = ("TC", "TM") if telecommand else ("TM", "TC")
+    size = len(raw)
+    word0, word1, total = _primary(raw, size)
+    if bool(word0 & 0x1000) != telecommand:
+        raise DecodeError("wrong_type", f"a {other} packet where a {kind} was expected", 0)
+    if word0 & 0x0800 == 0:
+        raise DecodeError("sec_header_flag", f"a PUS {kind} has a secondary header", 0)
+    minimum = PRIMARY_HEADER_LENGTH + secondary_length + pec_length
+    if total < minimum:
+        raise DecodeError("length_mismatch", f"packet of {total} octets, a PUS {kind} needs {minimum}", 4)
+    if pec_length and crc_hqx(raw, _CRC_INIT):
+        raise DecodeError("bad_crc", "packet error control does not match", size - PEC_LENGTH)
+    version = raw[PRIMARY_HEADER_LENGTH] >> 4
+    if version != PUS_VERSION:
+        raise DecodeError("unknown_pus_version", f"{kind} PUS version {version}, expected 2", 6)
+    return word0, word1, size - pec_length
 
 
 def _primary(raw: Any, size: int) -> tuple[int, int, int]:

@@ -233,6 +233,10 @@ class _Builder:
             seen.add(argument.name)
         return arguments
 
+    def defined_once(self, entry: _Entry, registry: Mapping[str, Any], kind: str, name: str) -> None:
+        if name in registry:
+            entry.fail("duplicate_name", f"{kind} {name!r} is defined twice")
+
     def unique(self, entry: _Entry, table: Mapping[Any, str], key: Any, what: str, shown: str) -> None:
         if key in table:
             reason = "duplicate_name" if what == "name" else "duplicate_id"
@@ -249,8 +253,7 @@ class _Builder:
     def enumeration(self, data: Any, index: int) -> None:
         entry = self.entry(data, "enumeration", index, ("name", "type", "value"), ("description",))
         name = entry.name()
-        if name in self.enumerations:
-            entry.fail("duplicate_name", f"enumeration {name!r} is defined twice")
+        self.defined_once(entry, self.enumerations, "enumeration", name)
         data_type = entry.data_type()
         if data_type.kind != "enum":
             entry.fail("wrong_type", f"type {data_type.name} of an enumeration must be enumN")
@@ -364,8 +367,7 @@ class _Builder:
                            ("description",))
         name = entry.name()
         ident = entry.integer("id", 0, (1 << HOUSEKEEPING_ID_TYPE.bits) - 1)
-        if name in self.housekeeping:
-            entry.fail("duplicate_name", f"housekeeping structure {name!r} is defined twice")
+        self.defined_once(entry, self.housekeeping, "housekeeping structure", name)
         self.unique(entry, self.housekeeping_ids, ident, "id", str(ident))
         period = entry.number("period_s")
         if not period > 0:
@@ -391,8 +393,7 @@ class _Builder:
         entry = self.entry(data, "event", index, ("id", "name", "severity"), ("description", "parameter"))
         name = entry.name()
         ident = entry.integer("id", 0, (1 << EVENT_ID_TYPE.bits) - 1)
-        if name in self.events:
-            entry.fail("duplicate_name", f"event {name!r} is defined twice")
+        self.defined_once(entry, self.events, "event", name)
         self.unique(entry, self.event_ids, ident, "id", _hex(ident))
         severity_name = entry.text("severity")
         choices = [member.name.lower() for member in Severity]
@@ -407,8 +408,7 @@ class _Builder:
         entry = self.entry(data, "telecommand", index, ("name", "service", "subtype", "apid"),
                            ("function_id", "description", "argument"))
         name = entry.name()
-        if name in self.telecommands:
-            entry.fail("duplicate_name", f"telecommand {name!r} is defined twice")
+        self.defined_once(entry, self.telecommands, "telecommand", name)
         service = entry.integer("service", 1, _MAX_MESSAGE_TYPE)
         subtype = entry.integer("subtype", 1, _MAX_MESSAGE_TYPE)
         role = entry.text("apid")

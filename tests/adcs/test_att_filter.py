@@ -24,6 +24,14 @@ def feed_vectors(f: Mekf, run, rng, k: int, sun_sigma=0.005, mag_sigma_uT=0.3) -
     )
 
 
+def track_with_vectors(f: Mekf, run, rng) -> None:
+    """Run the filter along the whole simulated run: gyro propagation, sun and magnetometer updates."""
+    for k in range(len(run.gyr)):
+        if k:
+            f.propagate(run.gyr[k - 1], run.dt)  # truth moved with the rate of sample k - 1
+        feed_vectors(f, run, rng, k)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_converges_from_random_initial_attitude_including_180_degrees(seed):
     run = simulate(1280, seed=seed)
@@ -33,10 +41,7 @@ def test_converges_from_random_initial_attitude_including_180_degrees(seed):
     angle = np.pi if seed < 2 else rng.uniform(0.2, np.pi)
     f = Mekf()
     f.set_attitude(qmul(run.q_true[0], qexp(axis * angle)), np.eye(3) * np.pi**2)
-    for k in range(len(run.gyr)):
-        if k:
-            f.propagate(run.gyr[k - 1], run.dt)  # truth moved with the rate of sample k - 1
-        feed_vectors(f, run, rng, k)
+    track_with_vectors(f, run, rng)
     assert np.degrees(angle_between(f.quaternion, run.q_true[-1])) < 1.0
     assert np.linalg.norm(f.bias - run.bias_true[-1]) < 0.005
 
@@ -66,10 +71,7 @@ def test_chi_square_gate_rejects_an_outlier_and_counts_it():
     run = simulate(640, seed=8)
     rng = np.random.default_rng(1)
     f = Mekf()
-    for k in range(len(run.gyr)):
-        if k:
-            f.propagate(run.gyr[k - 1], run.dt)  # truth moved with the rate of sample k - 1
-        feed_vectors(f, run, rng, k)
+    track_with_vectors(f, run, rng)
     before = f.snapshot()
     counters = f.counters
     R = dcm(run.q_true[-1])
@@ -91,10 +93,7 @@ def test_star_tracker_outlier_is_gated():
     run = simulate(300, seed=12)
     rng = np.random.default_rng(2)
     f = Mekf()
-    for k in range(len(run.gyr)):
-        if k:
-            f.propagate(run.gyr[k - 1], run.dt)  # truth moved with the rate of sample k - 1
-        feed_vectors(f, run, rng, k)
+    track_with_vectors(f, run, rng)
     cov = np.eye(3) * 1e-8
     assert f.update_attitude(qmul(run.q_true[-1], qexp(np.array([0.2, 0.0, 0.0]))), cov) is False
     assert f.counters["rejected"]["attitude"] == 1

@@ -16,14 +16,14 @@ they may differ by a handful.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.toolchain import require_tools
 
 REPO = Path(__file__).resolve().parents[2]
 ATTITUDE = REPO / "csrc" / "attitude"
@@ -35,16 +35,6 @@ pytestmark = pytest.mark.cross
 TOLERANCE = {"double": (2e-11, 2e-9), "float": (1e-4, 1e-2)}
 COUNTER_SLACK = 5
 COUNTERS = ("accepted_acc", "accepted_mag", "rest_samples")
-
-
-def _require(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    message = f"missing tool(s): {', '.join(missing)} (install them with `make system-deps`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _make(*targets: str) -> subprocess.CompletedProcess[str]:
@@ -84,7 +74,7 @@ def _floats(result: dict[str, list[str]], key: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def host_results() -> dict[str, dict[str, list[str]]]:
-    _require("make", "gcc")
+    require_tools("make", "gcc")
     _make("host-build")
     return {
         precision: _parse(_run([str(BUILD / "host" / f"selftest_{precision}")]))
@@ -94,7 +84,7 @@ def host_results() -> dict[str, dict[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def aarch64_results() -> dict[str, dict[str, list[str]]]:
-    _require("make", "aarch64-linux-gnu-gcc", "qemu-aarch64")
+    require_tools("make", "aarch64-linux-gnu-gcc", "qemu-aarch64")
     _make("aarch64-build")
     return {
         precision: _parse(_run(["qemu-aarch64", str(BUILD / "aarch64" / f"selftest_{precision}")]))
@@ -139,7 +129,7 @@ def test_float_build_tracks_double_build(host_results) -> None:
 
 
 def test_cortex_m4_objects_build_and_report_size() -> None:
-    _require("make", "arm-none-eabi-gcc", "arm-none-eabi-size")
+    require_tools("make", "arm-none-eabi-gcc", "arm-none-eabi-size")
     proc = _make("cortex-m4")
     sources = sorted(p.stem for p in ATTITUDE.glob("*.c"))
     assert sources, "no C sources in csrc/attitude"
@@ -180,13 +170,3 @@ def test_host_selftest_agrees_with_python_binding(host_results) -> None:
     cov = f.covariance
     np.testing.assert_allclose(np.diag(cov)[:3], _floats(host, "cov_att_diag"), rtol=max(rtol, 1e-8))
     np.testing.assert_allclose(np.diag(cov)[3:], _floats(host, "cov_bias_diag"), rtol=max(rtol, 1e-8))
-
-
-def test_missing_tool_skips_locally_and_fails_under_ci(monkeypatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda tool: None)
-    monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="missing tool"):
-        _require("qemu-aarch64")
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="qemu-aarch64"):
-        _require("qemu-aarch64")

@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 from flightsw.ccsds.cltu import (
     CODEBLOCK_OCTETS,
     CltuDecoder,
+    CltuEnded,
     CodeblockError,
     decode_codeblock,
     encode_cltu,
     encode_codeblock,
+    frame_in_cltu,
 )
 from flightsw.ccsds.tc_frame import TcFrame, segment_header
 from flightsw.errors import DecodeError, EncodeError
@@ -206,6 +208,59 @@ def test_rejections_have_reasons(info: bytes, reason: str) -> None:
     decoder = CltuDecoder()
     assert decoder.feed(_cltu_of_info(info)) == []
     assert decoder.counters.rejections[reason] == 1
+
+
+@pytest.mark.parametrize(
+    ("info", "reason"),
+    [
+        (b"", "empty_cltu"),
+        (frame(b"abcdefg") + b"\x55" * 6 + b"\x55" * 7, "trailing_codeblocks"),
+        (frame(b"abcdefgh") + b"\x55" * 4 + b"\x00", "bad_fill"),
+        (frame(b"abcdefg")[:14], "truncated"),  # the length field announces 21 octets
+    ],
+)
+def test_frame_in_cltu_names_what_is_wrong(info: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        frame_in_cltu(info, DEFAULT_PROFILE)
+    assert caught.value.reason == reason
+
+
+def test_frame_in_cltu_strips_the_fill_only() -> None:
+    raw = frame(b"abcdefg")
+    assert len(raw) == 15
+    assert frame_in_cltu(raw + b"\x55" * 6, DEFAULT_PROFILE) == raw
+
+
+def test_recorded_ends_locate_each_cltu_in_the_whole_input() -> None:
+    good = frame(b"abcdefg")  # 15 octets: 3 codeblocks, the last with 6 fill octets
+    junk = b"\x00" * 5
+    first = encode_cltu(good)
+    second = _cltu_of_info(good + b"\x55" * 6 + b"\x55" * 7)  # a whole codeblock of fill
+    stream = junk + first + second
+    decoder = CltuDecoder(record_ends=True)
+    # Fed in small pieces: offsets count from the first octet ever fed, not from the chunk.
+    frames = [f for i in range(0, len(stream), 3) for f in decoder.feed(stream[i : i + 3])]
+    assert frames == [good]
+    cltu_length = len(START) + 3 * CODEBLOCK_OCTETS + len(TAIL)
+    second_start = len(junk) + cltu_length
+    assert decoder.ends[0] == CltuEnded(
+        start=5, end=5 + cltu_length, resume=5 + cltu_length, codeblocks=3, corrected_codeblocks=0,
+        ended_by="tail", frame=good, rejection=None,
+    )
+    second_end = decoder.ends[1]
+    assert (second_end.start, second_end.end, second_end.codeblocks) == (
+        second_start, second_start + cltu_length + CODEBLOCK_OCTETS, 4
+    )
+    assert second_end.frame is None and second_end.rejection is not None
+    assert second_end.rejection.reason == "trailing_codeblocks"
+    assert decoder.open_cltu is None
+
+
+def test_an_open_cltu_says_where_it_started() -> None:
+    decoder = CltuDecoder()
+    decoder.feed(b"\x11" * 4 + START + encode_codeblock(b"\x01" * 7) * 2)
+    assert decoder.open_cltu == (4, 2)
+    assert decoder.ends == []  # not recorded unless asked for
 
 
 def test_empty_and_overlong_cltus_are_rejected() -> None:

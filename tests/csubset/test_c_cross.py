@@ -4,13 +4,13 @@ frames) and the host library with warnings as errors. Missing cross tools skip l
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.toolchain import require_tools
 
 REPO = Path(__file__).resolve().parents[2]
 CCSDS = REPO / "csrc" / "ccsds"
@@ -19,16 +19,6 @@ COMPILER_HELPERS = {"memcpy", "memmove", "memset"}
 MAX_FRAME_STACK_BYTES = 256
 
 pytestmark = pytest.mark.cross
-
-
-def _require(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    message = f"missing tool(s): {', '.join(missing)} (install them with `make system-deps`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def _make(build: Path, *targets: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +34,7 @@ def _make(build: Path, *targets: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def cortex_m4(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    _require("make", "arm-none-eabi-gcc", "arm-none-eabi-ar", "arm-none-eabi-size")
+    require_tools("make", "arm-none-eabi-gcc", "arm-none-eabi-ar", "arm-none-eabi-size")
     build = tmp_path_factory.mktemp("ccsds_m4")
     proc = _make(build, "cortex-m4")
     return build / "cortex-m4", proc.stdout
@@ -63,7 +53,7 @@ def test_cortex_m4_library_has_no_data_or_bss(cortex_m4: tuple[Path, str]) -> No
 
 
 def test_cortex_m4_library_needs_nothing_but_memory_helpers(cortex_m4: tuple[Path, str]) -> None:
-    _require("arm-none-eabi-nm")
+    require_tools("arm-none-eabi-nm")
     out_dir, _ = cortex_m4
     objects = sorted(str(p) for p in out_dir.glob("*.o"))
     undefined = subprocess.run(["arm-none-eabi-nm", "-u", *objects], capture_output=True, text=True,
@@ -87,13 +77,13 @@ def test_cortex_m4_stack_frames_are_static_and_small(cortex_m4: tuple[Path, str]
 
 
 def test_host_library_builds_with_warnings_as_errors(tmp_path: Path) -> None:
-    _require("make", "gcc", "ar")
+    require_tools("make", "gcc", "ar")
     _make(tmp_path, "host")
     assert (tmp_path / "host" / "libccsds.a").is_file()
 
 
 def test_public_header_stands_alone(tmp_path: Path) -> None:
-    _require("gcc")
+    require_tools("gcc")
     source = tmp_path / "uses_header.c"
     source.write_text('#include "ccsds.h"\nint main(void) { return (int)CCSDS_OK; }\n')
     subprocess.run(
@@ -102,13 +92,3 @@ def test_public_header_stands_alone(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-
-
-def test_missing_tool_skips_locally_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda tool: None)
-    monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="missing tool"):
-        _require("arm-none-eabi-gcc")
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="arm-none-eabi-gcc"):
-        _require("arm-none-eabi-gcc")

@@ -15,6 +15,7 @@ from flightsw.ccsds.timecode import Cuc
 from flightsw.errors import DecodeError, EncodeError
 from flightsw.profile import DEFAULT_PROFILE
 from tests.csubset.cstack import CStack, CStatusError
+from tests.csubset.damage import damage
 
 TIME_LENGTH = DEFAULT_PROFILE.time.cuc_coarse_octets + DEFAULT_PROFILE.time.cuc_fine_octets
 
@@ -43,21 +44,6 @@ pus_tms = st.builds(
     spacecraft_time_reference_status=st.integers(0, 15),
     sequence_flags=st.sampled_from(SequenceFlags),
 )
-
-
-def damage(raw: bytes, data: st.DataObject) -> bytes:
-    buf = bytearray(raw)
-    kind = data.draw(st.sampled_from(["flip", "cut", "extend", "header"]))
-    if kind == "flip":
-        bit = data.draw(st.integers(0, len(buf) * 8 - 1))
-        buf[bit // 8] ^= 0x80 >> (bit % 8)
-    elif kind == "cut":
-        del buf[data.draw(st.integers(0, len(buf) - 1)) :]
-    elif kind == "extend":
-        buf += data.draw(st.binary(min_size=1, max_size=3))
-    else:
-        buf[data.draw(st.integers(0, 12))] = data.draw(st.integers(0, 255))
-    return bytes(buf)
 
 
 def outcome(call: Callable[..., object], *args: object) -> object:
@@ -89,7 +75,7 @@ def test_tm_build_and_parse_agree(cstack: CStack, tm: PusTm, pec: bool) -> None:
 def test_parse_of_damaged_packets_agrees(
     cstack: CStack, packet: bytes, pec: bool, data: st.DataObject
 ) -> None:
-    raw = damage(packet, data)
+    raw = damage(packet, data, header_length=13, max_extension=3)
     assert outcome(cstack.pus_tc_decode, raw, pec) == outcome(PusTc.decode, raw, pec)
     assert outcome(cstack.pus_tm_decode, raw, pec) == outcome(PusTm.decode, raw, pec)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.toolchain import require_tools
 
 REPO = Path(__file__).resolve().parents[2]
 CCSDS = REPO / "csrc" / "ccsds"
@@ -21,11 +22,7 @@ FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-g",
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("gcc") is None:
-        message = "missing tool: gcc"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools("gcc")
     binary = tmp_path_factory.mktemp("ccsds_sanitize") / "sanitize_harness"
     sources = [str(HARNESS), *sorted(str(p) for p in CCSDS.glob("*.c"))]
     proc = subprocess.run(["gcc", *FLAGS, "-I", str(CCSDS), *sources, "-o", str(binary)],

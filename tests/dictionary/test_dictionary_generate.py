@@ -3,7 +3,6 @@ generated files are up to date; the Markdown page lists everything; the CLI work
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,9 +15,9 @@ from flightsw.cli import main
 from flightsw.dictionary import Dictionary, load_dictionary
 from flightsw.dictionary.generate import C_HEADER_PATH, MARKDOWN_PATH, REPOSITORY_ROOT, c_header, markdown
 from flightsw.dictionary.model import DataType
+from tests.toolchain import require_tools
 
 C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-IN_CI = os.environ.get("CI") == "true"
 
 # Extremes of every integer width, negative reals: the literals that are easy to get wrong in C.
 EDGES = """
@@ -174,11 +173,7 @@ def test_header_compiles_and_constants_match(tmp_path: Path, which: str) -> None
 
 @pytest.mark.cross
 def test_header_compiles_for_the_cortex_m4f(tmp_path: Path) -> None:
-    compiler = shutil.which("arm-none-eabi-gcc")
-    if compiler is None:
-        if IN_CI:
-            pytest.fail("arm-none-eabi-gcc is missing")
-        pytest.skip("needs arm-none-eabi-gcc")
+    require_tools("arm-none-eabi-gcc")
     (tmp_path / "mission_dictionary.h").write_text(c_header(load_dictionary()), encoding="utf-8")
     (tmp_path / "use.c").write_text(
         '#include "mission_dictionary.h"\n'
@@ -186,7 +181,7 @@ def test_header_compiles_for_the_cortex_m4f(tmp_path: Path) -> None:
         "unsigned mode_service(void) { return FSW_CMD_SET_MODE_SERVICE; }\n"
         "static const unsigned short hk_ids[] = FSW_HK_CDH_ESSENTIAL_PARAMETER_IDS;\n"
         "unsigned short first_hk_id(void) { return hk_ids[0]; }\n", encoding="utf-8")
-    build = subprocess.run([compiler, *C_FLAGS, "-Wdouble-promotion", "-mcpu=cortex-m4", "-mthumb",
+    build = subprocess.run(["arm-none-eabi-gcc", *C_FLAGS, "-Wdouble-promotion", "-mcpu=cortex-m4", "-mthumb",
                             "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-c", "-o", str(tmp_path / "use.o"),
                             str(tmp_path / "use.c")], capture_output=True, text=True, timeout=60)
     assert build.returncode == 0, build.stderr

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from flightsw.target.qemu import QemuStm32
-from tests.firmware.ground import QEMU_ELF, Ground, build_firmware, require_tools
+from tests.firmware.ground import QEMU_ELF, Ground, build_firmware
+from tests.toolchain import require_tools
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ housekeeping structure mirrors ``csrc/firmware/stm32f4/node_dictionary.h``.
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 import subprocess
 import time
@@ -21,7 +19,6 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pytest
 
 from flightsw.ccsds.clcw import Clcw
 from flightsw.ccsds.cltu import encode_cltu
@@ -71,17 +68,6 @@ class NodeStatus(NamedTuple):
     def decode(cls, data: bytes) -> NodeStatus:
         return cls(*_NODE_STATUS.unpack(data))
 RESET_CAUSE_SOFTWARE = 2
-
-
-def require_tools(*tools: str) -> None:
-    """Skip when a tool is missing; under CI=true a missing tool fails instead."""
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    message = f"missing tool(s): {', '.join(missing)} (install them with `make system-deps`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def build_firmware(*targets: str) -> subprocess.CompletedProcess[str]:

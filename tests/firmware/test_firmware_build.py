@@ -9,7 +9,8 @@ import struct
 
 import pytest
 
-from tests.firmware.ground import BUILD_DIR, build_firmware, require_tools
+from tests.firmware.ground import BUILD_DIR, build_firmware
+from tests.toolchain import require_tools
 
 pytestmark = [pytest.mark.cross, pytest.mark.timeout(300)]
 

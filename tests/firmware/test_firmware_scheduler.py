@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.firmware.ground import FIRMWARE_DIR, require_tools
+from tests.firmware.ground import FIRMWARE_DIR
+from tests.toolchain import require_tools
 
 DRIVER = Path(__file__).parent / "host" / "scheduler_driver.c"
 WRAP = 1 << 32
