@@ -26,7 +26,6 @@ import math
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -94,17 +93,6 @@ def quaternion_multiply(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[flo
             pw * qx + px * qw + py * qz - pz * qy,
             pw * qy - px * qz + py * qw + pz * qx,
             pw * qz + px * qy - py * qx + pz * qw)
-
-
-def float32_at_most(value: float) -> float:
-    """The largest binary32 number not above ``value``: a float32 argument that rounds up would exceed a
-    limit of exactly ``value`` on board."""
-    rounded = struct.unpack(">f", struct.pack(">f", value))[0]
-    if rounded <= value:
-        return float(rounded)
-    bits = struct.unpack(">I", struct.pack(">f", value))[0]
-    step_down = bits - 1 if value > 0 else bits + 1
-    return float(struct.unpack(">f", struct.pack(">I", step_down))[0])
 
 
 def euler_zyx_deg(q: tuple[float, ...]) -> tuple[float, float, float]:
@@ -479,8 +467,10 @@ class MissionDemo:
         return f"ST[20] {limit.name}: {limit.default:g} → {reported.value:g} rad/s, reported back by TM[20,2]"
 
     def slew(self) -> str:
-        """At rest (the simulated body has no actuators and tumbles between rests, so the guidance starts
-        from a fresh estimate only when the body is still), slew about the body z axis."""
+        """At rest, slew about the body z axis. The slew target is absolute (``adcs_slew``: the attitude to
+        reach, and the guidance starts from the on-board estimate at execution): it is the estimate at rest
+        turned about z, commanded while the body is still (it has no actuators and tumbles between rests),
+        so the slew is that turn rather than whatever a tumble would make of it."""
         assert self.session is not None
         since = time.time()
         sample = self.telemetry("adcs_body_rate", lambda rate: rate < REST_RATE_RAD_S, since=since,
@@ -491,7 +481,7 @@ class MissionDemo:
         unnormalised = quaternion_multiply(estimate, (math.cos(half), 0.0, 0.0, math.sin(half)))
         norm = math.sqrt(sum(c * c for c in unnormalised))
         target = [c / norm for c in unnormalised]
-        rate = float32_at_most(SLEW_RATE_RAD_S)
+        rate = SLEW_RATE_RAD_S  # exactly the limit set in the previous step
         since = time.time()
         self.command("adcs_slew", q_w=target[0], q_x=target[1], q_y=target[2], q_z=target[3], rate=rate)
         began = time.monotonic()

@@ -2,7 +2,7 @@
 side of it, an injector that feeds truth-simulated sensor samples in real time, and measurement files the
 report reads.
 
-    target transport ⇄ UplinkTap ⇄ ImpairmentProxy ⇄ pty pair ⇄ RigSession (ground, Session API)
+    target transport ⇄ UplinkTap ⇄ ImpairmentProxy ⇄ pty pair ⇄ Session (ground)
 
 The proxy is clean unless a test asks for impairment; the tap keeps the octets sent to the target so a
 test can replay a recorded CLTU.
@@ -28,17 +28,6 @@ from hil.targets import Target
 
 SESSION_OPEN_TIMEOUT_S = 10.0
 TAP_KEEP_OCTETS = 256 * 1024
-
-
-class RigSession(Session):
-    """The ground session with the one thing a rig adds: packets on the simulation VC (TC VC1, Type-BD),
-    outside COP-1 and without verification, as sensor samples are a stream."""
-
-    def inject(self, packet: bytes) -> None:
-        with self._cond:
-            events = self._endpoint.send(packet, time.monotonic(), vcid=self.profile.tc.vc_simulation)
-            self._handle(events)
-        self._flush()
 
 
 class UplinkTap:
@@ -84,7 +73,7 @@ class Injector:
     """Feeds ``scenario`` samples from ``start`` to the target in real time, on a thread; ``pause`` stops the
     stream (a sensor dropout) and ``resume`` carries on from where it was."""
 
-    def __init__(self, session: RigSession, target: Target, scenario: Scenario, *, start: int = 0,
+    def __init__(self, session: Session, target: Target, scenario: Scenario, *, start: int = 0,
                  period_s: float = 0.05) -> None:
         self.session = session
         self.target = target
@@ -132,6 +121,7 @@ class Injector:
     def _run(self) -> None:
         s = self.scenario
         rate = self.target.sample_rate_hz
+        simulation_vc = self.session.profile.tc.vc_simulation
         started = time.monotonic()
         owed = 0.0  # samples due but not yet sent, fractional
         try:
@@ -149,8 +139,10 @@ class Injector:
                     stop = self.index + count
                     packets = self.target.injection_packets(s.gyr[self.index:stop], s.acc[self.index:stop],
                                                             s.mag[self.index:stop])
+                    # Sensor samples are a stream: Type-BD on the simulation VC, outside COP-1 and
+                    # without verification.
                     for packet in packets:
-                        self.session.inject(packet)
+                        self.session.send_raw(packet, vcid=simulation_vc)
                     sent = time.monotonic()
                     self.log.indices.extend(range(self.index, stop))
                     self.log.sent_at.extend([sent] * count)
@@ -178,7 +170,7 @@ class Rig:
 
     @contextlib.contextmanager
     def session(self, *, uplink: ImpairmentConfig | None = None, downlink: ImpairmentConfig | None = None,
-                seed: int = 0, sdls_keys: Path | None = None) -> Iterator[RigSession]:
+                seed: int = 0, sdls_keys: Path | None = None) -> Iterator[Session]:
         """A ground session through the proxy, with the given impairment per direction (clean by default)."""
         self._sessions += 1
         pair = PtyPair(self.workdir / f"ground-link-{self._sessions}")
@@ -188,9 +180,8 @@ class Rig:
         proxy.start()
         self.proxy = proxy
         try:
-            opened = RigSession.open(pair.path, sdls_keys=sdls_keys, wait_initiated=SESSION_OPEN_TIMEOUT_S,
-                                     profile=self.target.profile, clock=time.monotonic)
-            assert isinstance(opened, RigSession)
+            opened = Session.open(pair.path, sdls_keys=sdls_keys, wait_initiated=SESSION_OPEN_TIMEOUT_S,
+                                  profile=self.target.profile, clock=time.monotonic)
             with opened:
                 yield opened
         finally:

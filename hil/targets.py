@@ -46,6 +46,7 @@ PARAMETERS = "parameters"  # ST[20] flight parameters
 MODES = "modes"  # C&DH modes and FDIR (set_mode, SAFE on faults)
 INJECTION = "injection"  # HIL sensor injection on TC VC1, estimate reported in adcs_* telemetry
 SDLS = "sdls"  # SDLS on the command VC can be configured
+NOISE_MODEL = "noise_model"  # the estimator takes its sensor noise model from the adcs_*_sigma parameters
 
 class TargetUnreachable(FlightswError):
     """The target could not be started or reached."""
@@ -150,7 +151,7 @@ class SimTarget(Target):
     """``flightsw fly --sim`` on a pty pair; with ``sdls_key`` it runs with SDLS on the command VC."""
 
     name = "sim"
-    capabilities = frozenset({LINK, HOUSEKEEPING, PARAMETERS, MODES, INJECTION, SDLS})
+    capabilities = frozenset({LINK, HOUSEKEEPING, PARAMETERS, MODES, INJECTION, SDLS, NOISE_MODEL})
     alive_command = "are_you_alive"
 
     def __init__(self, profile: LinkProfile = DEFAULT_PROFILE, *, sdls_key: bytes | None = None) -> None:

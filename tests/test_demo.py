@@ -8,7 +8,6 @@ import math
 import os
 import re
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flightsw.demo import STEP_COUNT, euler_zyx_deg, float32_at_most, quaternion_multiply
+from flightsw.demo import STEP_COUNT, euler_zyx_deg, quaternion_multiply
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -138,16 +137,6 @@ def test_demo_refuses_bad_options_in_one_line(private_tmp: Path, args: tuple[str
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
     assert list(private_tmp.iterdir()) == []
-
-
-def test_float32_at_most_never_rounds_above_the_limit() -> None:
-    for limit in (0.05, 0.02, 0.1, 0.5, 1e-3, 3.0e-7):
-        value = float32_at_most(limit)
-        as_float32 = struct.unpack(">f", struct.pack(">f", value))[0]
-        assert as_float32 == value <= limit
-        # The next binary32 number up is above the limit: nothing closer was left out.
-        bits = struct.unpack(">I", struct.pack(">f", value))[0]
-        assert struct.unpack(">f", struct.pack(">I", bits + 1))[0] > limit
 
 
 def test_quaternion_helpers_follow_the_hamilton_convention() -> None:

@@ -43,6 +43,11 @@
 #define FSW_ENUM_SAFE_CAUSE_LINK_LOCKOUT 3u  /* FARM-1 lockout with safe-on-lockout set */
 #define FSW_ENUM_SAFE_CAUSE_ESTIMATOR 4u  /* The attitude estimator diverged */
 #define FSW_ENUM_SAFE_CAUSE_ADCS_NODE 5u  /* The ADCS node stopped answering */
+/* slew_abort_cause (enum8): Why a commanded slew stopped before its target. */
+#define FSW_ENUM_SLEW_ABORT_CAUSE_ATTITUDE_ERROR 0u  /* adcs_attitude_error above its hard_high limit, mon_attitude_error_high */
+#define FSW_ENUM_SLEW_ABORT_CAUSE_MODE 1u  /* The spacecraft left NOMINAL */
+#define FSW_ENUM_SLEW_ABORT_CAUSE_FDIR 2u  /* The attitude estimator diverged or the attitude sensor data stopped */
+#define FSW_ENUM_SLEW_ABORT_CAUSE_RESET 3u  /* An ADCS reset was commanded */
 /* sdls_reject_reason (enum8): Why SDLS refused a TC frame (CCSDS 355.0-B-2). */
 #define FSW_ENUM_SDLS_REJECT_REASON_UNKNOWN_SPI 0u
 #define FSW_ENUM_SDLS_REJECT_REASON_BAD_MAC 1u
@@ -75,7 +80,7 @@
 #define FSW_CMD_ADCS_RESET_SUBTYPE 1u
 #define FSW_CMD_ADCS_RESET_APID 0x020u  /* adcs */
 #define FSW_CMD_ADCS_RESET_FUNCTION_ID 1u
-#define FSW_CMD_ADCS_SLEW_SERVICE 8u  /* Slew to a target attitude at a given rate (quaternion scalar first, body to reference) */
+#define FSW_CMD_ADCS_SLEW_SERVICE 8u  /* Slew to an absolute target attitude (body to reference, scalar first) at a given rate, not a rotation relative to the current attitude: the guidance starts from the on-board estimate when the command executes, so the slew angle is the angle from that estimate to the target */
 #define FSW_CMD_ADCS_SLEW_SUBTYPE 1u
 #define FSW_CMD_ADCS_SLEW_APID 0x020u  /* adcs */
 #define FSW_CMD_ADCS_SLEW_FUNCTION_ID 2u
@@ -197,7 +202,7 @@
 #define FSW_PARAM_ADCS_ESTIMATOR_UPDATES_ID 0x030Fu  /* uint32: Measurement updates applied by the estimator */
 #define FSW_PARAM_ADCS_ESTIMATOR_REJECTIONS_ID 0x0310u  /* uint32: Measurements refused by the innovation gate */
 #define FSW_PARAM_ADCS_ESTIMATOR_RESETS_ID 0x0311u  /* uint16: Estimator re-initialisations (commanded or on divergence) */
-#define FSW_PARAM_ADCS_ATTITUDE_ERROR_ID 0x0312u  /* float32 [rad]: Angle between the estimated and the commanded attitude */
+#define FSW_PARAM_ADCS_ATTITUDE_ERROR_ID 0x0312u  /* float32 [rad]: Angle between the estimated and the commanded attitude (at a slew's end: its final error; 0 after an abort) */
 #define FSW_PARAM_ADCS_BODY_RATE_ID 0x0313u  /* float32 [rad/s]: Norm of the bias-corrected body angular rate */
 #define FSW_PARAM_ADCS_TRUTH_ERROR_ID 0x0314u  /* float32 [rad]: Simulation mode only: angle between the estimated and the simulated true attitude (0 otherwise) */
 #define FSW_PARAM_PLATFORM_BATTERY_VOLTAGE_ID 0x0401u  /* float32 [V]: Battery bus voltage (2S Li-ion) */
@@ -270,6 +275,8 @@
 #define FSW_EVENT_SLEW_COMPLETE_SEVERITY FSW_EVENT_SEVERITY_INFORMATIVE
 #define FSW_EVENT_ADCS_NODE_LOST_ID 0x0033u  /* The ADCS node stopped answering */
 #define FSW_EVENT_ADCS_NODE_LOST_SEVERITY FSW_EVENT_SEVERITY_MEDIUM
+#define FSW_EVENT_SLEW_ABORTED_ID 0x0034u  /* A commanded slew stopped before its target */
+#define FSW_EVENT_SLEW_ABORTED_SEVERITY FSW_EVENT_SEVERITY_MEDIUM
 #define FSW_EVENT_MONITORING_OUT_OF_LIMITS_ID 0x0040u  /* A monitored parameter crossed a limit (the check transition also goes to TM[12,12]) */
 #define FSW_EVENT_MONITORING_OUT_OF_LIMITS_SEVERITY FSW_EVENT_SEVERITY_MEDIUM
 #define FSW_EVENT_STORAGE_FULL_ID 0x0050u  /* A packet store is full; new packets are dropped */
@@ -324,7 +331,7 @@
 #define FSW_FP_MON_BATTERY_VOLTAGE_LOW_DEFAULT 6.6f
 #define FSW_FP_MON_BATTERY_VOLTAGE_LOW_MIN 6.0f
 #define FSW_FP_MON_BATTERY_VOLTAGE_LOW_MAX 7.5f
-#define FSW_FP_MON_ATTITUDE_ERROR_HIGH_ID 0x080Du  /* float32 [rad]: Attitude error above which FDIR stops a slew */
+#define FSW_FP_MON_ATTITUDE_ERROR_HIGH_ID 0x080Du  /* float32 [rad]: Attitude error above which FDIR stops a slew (event slew_aborted): hard_high of adcs_attitude_error's ST[12] check */
 #define FSW_FP_MON_ATTITUDE_ERROR_HIGH_DEFAULT 0.17f
 #define FSW_FP_MON_ATTITUDE_ERROR_HIGH_MIN 0.01f
 #define FSW_FP_MON_ATTITUDE_ERROR_HIGH_MAX 3.14f

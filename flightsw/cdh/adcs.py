@@ -27,6 +27,17 @@ the current estimate to the target at the commanded rate; ``adcs_attitude_error`
 estimate and commanded attitude while it runs, and ``slew_complete`` reports the final error when the
 guidance arrives.
 
+FDIR of a slew (the dictionary's ``mon_attitude_error_high``): ``adcs_attitude_error`` is published at the
+control rate and checked by ST[12] on-board monitoring, whose hard high limit is that flight parameter
+(:mod:`flightsw.cdh.services.s12_monitoring`). When the check reports the hard limit crossed (event
+``monitoring_out_of_limits``, after the repetition number of checks) the slew stops, with event
+``slew_aborted`` (cause ``attitude_error``). A slew also stops, with the same event, when the mode leaves
+NOMINAL (``mode``), on an estimator divergence or sensor dropout (``fdir``) and on an ADCS reset (``reset``).
+
+The slew target is absolute: the body-to-reference attitude to reach (the dictionary's ``adcs_slew``), not a
+rotation relative to the attitude at execution; the guidance starts from the on-board estimate when the
+command executes, so the slew angle is the angle between that estimate and the target.
+
 Hooks for integration (a closed-loop simulator, the ADCS node later): any object with ``next_sample()`` and a
 ``restarted`` flag is a :class:`SensorSource` (assign :attr:`AdcsApplication.source`); the guidance is read
 from :attr:`AdcsApplication.commanded` (the commanded attitude, None when no slew runs) and
@@ -46,6 +57,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from flightsw.adcs import Mekf, MekfConfig
+from flightsw.cdh.bounds import argument_type, within_bounds
 from flightsw.cdh.modes import Mode
 from flightsw.cdh.service import FailureCode, Request, Service, ServiceContext, ServiceFailure
 from flightsw.cdh.services.s08_functions import FunctionManagement
@@ -82,7 +94,10 @@ def noise_config(base: MekfConfig, values: Mapping[str, float], defaults: Mappin
     - gyro: a white noise of sigma per sample at ``rate_hz`` is an angle random walk of sigma / sqrt(rate)
       rad/sqrt(s) (``gyro_arw``); the bias sigma is the rate random walk (``gyro_rrw``);
     - accelerometer: the filter wants a direction error, sigma / gravity rad (``acc_sigma``);
-    - magnetometer: likewise sigma / field norm rad (``mag_sigma``)."""
+    - magnetometer: likewise sigma / field norm rad (``mag_sigma``).
+
+    When all four are set they state the whole sensor noise model, and the bench heuristics that such a model
+    does not contain are switched off (``rest_enable``, ``acc_inertial_tau``)."""
     changes: dict[str, float] = {}
 
     def wanted(name: str) -> float | None:
@@ -97,6 +112,11 @@ def noise_config(base: MekfConfig, values: Mapping[str, float], defaults: Mappin
         changes["acc_sigma"] = accel / base.gravity
     if (mag := wanted(MAG_NOISE)) is not None:
         changes["mag_sigma"] = mag / (base.mag_norm if base.mag_norm > 0 else NOMINAL_FIELD_UT)
+    if len(changes) == len(NOISE_PARAMETERS):
+        # A complete stated sensor model: as in MekfConfig.from_sensor_noise, no zero-rate pseudo-measurement
+        # at rest and no low-pass of the accelerometer (its correlated errors, taken as white, would make the
+        # covariance claim more than the samples hold).
+        changes.update(rest_enable=False, acc_inertial_tau=0.0)
     return base.replace(**changes) if changes else base
 
 
@@ -243,6 +263,19 @@ class AdcsApplication:
             executive.register(_Injection(self))
         executive.telemetry_sources.append(self.publish)
         executive.modes.add_guard(self._mode_guard)
+        executive.add_event_listener(self._on_event)
+        self._attitude_error_id = dictionary.parameter_by_name["adcs_attitude_error"].id
+        self._out_of_limits_id = dictionary.event_by_name["monitoring_out_of_limits"].id
+        self._limit_names = {code.value: code.name
+                             for code in dictionary.enumeration_by_name["limit_crossed"].values}
+
+    def _on_event(self, event_id: int, values: Mapping[str, Any]) -> None:
+        """ST[12] found the attitude error beyond its hard high limit: FDIR stops the slew."""
+        if event_id != self._out_of_limits_id or values.get("parameter_id") != self._attitude_error_id:
+            return
+        limit = values.get("limit")  # the limit's name, or its code in the limit_crossed enumeration
+        if (self._limit_names.get(limit) if isinstance(limit, int) else limit) == "hard_high":
+            self._abort_slew("attitude_error")
 
     def _mode_guard(self, current: Mode, target: Mode) -> str | None:
         if target is Mode.NOMINAL and self.dropout_active:
@@ -317,7 +350,7 @@ class AdcsApplication:
             self.state = "initialising"
 
     def _fdir_safe(self, cause: str) -> None:
-        self._abort_slew()
+        self._abort_slew("fdir")
         if self.ctx.mode is Mode.NOMINAL:
             self.ctx.request_mode(Mode.SAFE, cause)
 
@@ -357,10 +390,17 @@ class AdcsApplication:
     def control(self, now: float, dt: float) -> None:
         """Follow the noise parameters; advance a slew's guidance by ``dt`` seconds."""
         self._follow_noise_parameters()
+        try:
+            self._guide(dt)
+        finally:
+            # Every control tick, for ST[12]: its check of the attitude error is this slew's FDIR.
+            self.ctx.set_telemetry("adcs_attitude_error", self.attitude_error)
+
+    def _guide(self, dt: float) -> None:
         if self.slew_target is None or self.commanded is None:
             return
         if self.ctx.mode is not Mode.NOMINAL:
-            self._abort_slew()
+            self._abort_slew("mode")
             return
         remaining = _angle_between(self.commanded, self.slew_target)
         step = self.slew_rate * dt
@@ -375,11 +415,18 @@ class AdcsApplication:
         self.commanded = _slerp(self.commanded, self.slew_target, step / remaining)
         self.attitude_error = _angle_between(self.filter.quaternion, self.commanded)
 
-    def _abort_slew(self) -> None:
-        if self.slew_target is not None:
-            log.warning("slew aborted")
+    def _abort_slew(self, cause: str) -> None:
+        """Stop a running slew (event ``slew_aborted``); nothing when none runs. The attitude error goes back
+        to 0 (there is no commanded attitude any more), which lets its monitoring come back within limits."""
+        if self.slew_target is None:
+            return
+        error = self.attitude_error
+        log.warning("slew aborted (%s), attitude error %.4f rad", cause, error)
         self.slew_target = None
         self.commanded = None
+        self.attitude_error = 0.0
+        self.ctx.set_telemetry("adcs_attitude_error", 0.0)
+        self.ctx.raise_event("slew_aborted", {"cause": cause, "attitude_error": min(error, 3.4e38)})
 
     def publish(self) -> None:
         """The ``adcs_*`` telemetry parameters from the filter state."""
@@ -409,7 +456,7 @@ class AdcsApplication:
     # -- functions -----------------------------------------------------------------------------------
     def _reset_function(self, request: Request) -> None:
         scope = int(request.arguments["scope"])
-        self._abort_slew()
+        self._abort_slew("reset")
         if scope == 1:  # node: a fresh filter, as after a reboot of the ADCS node
             self.filter = Mekf(self.config, precision=self.precision)
             self.resets += 1
@@ -428,7 +475,8 @@ class AdcsApplication:
             raise ServiceFailure(FailureCode.INVALID_VALUE, f"target quaternion norm {norm:.6f}, expected 1")
         rate = float(a["rate"])
         limit = float(self.ctx.get_parameter("adcs_slew_rate_max"))
-        if not 0.0 < rate <= limit:
+        # The rate arrives in its wire type (binary32): 0.05 sent at a limit of 0.05 is within it.
+        if not (rate > 0.0 and within_bounds(rate, argument_type(request.command, "rate"), high=limit)):
             raise ServiceFailure(FailureCode.INVALID_VALUE, f"rate {rate} rad/s outside (0, {limit}]")
         if self.state != "converged":
             raise ServiceFailure(FailureCode.RESOURCE_UNAVAILABLE, f"estimator {self.state}")

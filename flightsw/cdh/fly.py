@@ -5,7 +5,8 @@ sans-IO space link endpoint (:class:`flightsw.ccsds.endpoints.FlightEndpoint`), 
 services, the ADCS application, and the rate-group scheduler:
 
 - ADCS group (100 Hz by default): link input (bytes → CLTUs → frames → packets → router), one ADCS step, and
-  link output (PUS TM → VC multiplexer → TM frames with the CLCW → ASM → bytes), paced at the line rate;
+  link output (PUS TM → VC multiplexer → TM frames with the CLCW → ASM → bytes), paced at the line rate; what
+  a slow reader leaves unwritten goes out first next time (:data:`MAX_UNSENT_OCTETS`);
 - control group (10 Hz): service ticks (housekeeping, schedules, monitoring, ...) and slew guidance;
 - housekeeping group (1 Hz): statistics of the link and the scheduler into telemetry.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -35,7 +37,7 @@ from flightsw.cdh.adcs import AdcsApplication, SimulatedImu
 from flightsw.cdh.config import DEFAULT_STATE_DIR, FlightConfig, load_config
 from flightsw.cdh.executive import Executive
 from flightsw.cdh.modes import Mode
-from flightsw.cdh.scheduler import MonotonicClock, RateGroup, Scheduler
+from flightsw.cdh.scheduler import Clock, MonotonicClock, RateGroup, Scheduler
 from flightsw.cdh.service import Service, TmSpool
 from flightsw.cdh.services import standard_services
 from flightsw.cdh.services.s08_functions import FunctionManagement
@@ -51,6 +53,10 @@ WRITE_TIMEOUT_S = 0.005
 MAX_READ_PER_FRAME = 64 * 1024
 # TM packets are handed to the link while its frame queue is short; the rest wait in the executive.
 ENDPOINT_QUEUE_OCTETS = 8 * 1024
+# Octets of frames taken from the endpoint that the transport has not accepted yet (a slow reader, a full
+# pty or UART buffer). They are written first next time; at this many no more frames are taken, so TM backs
+# up into the endpoint's queues, the executive's outbox and storage instead of being dropped.
+MAX_UNSENT_OCTETS = 8 * 1024
 # SDLS refusal reasons (flightsw.ccsds.sdls) and the code of the dictionary's ``sdls_reject_reason`` each
 # one is reported as.
 SDLS_EVENT_REASONS = {
@@ -88,6 +94,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              f"configuration's, else ./{DEFAULT_STATE_DIR})")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="logging level on stderr (default: INFO)")
+    parser.add_argument("--check", action="store_true",
+                        help="pre-flight check instead of flying: serial port, permissions, configuration, "
+                             "storage, keys and the attitude core's self-test, one line each; exit status 0 "
+                             "only when all pass (flightsw/cdh/preflight.py)")
 
 
 def _open_spool(state_dir: Path, config: FlightConfig) -> TmSpool:
@@ -111,11 +121,11 @@ class FlightSoftware:
     """The assembled flight software on one transport; :meth:`run` until :meth:`stop`."""
 
     def __init__(self, config: FlightConfig, transport: Transport, *, simulation: bool, baud: int,
-                 clock: MonotonicClock | None = None) -> None:
+                 clock: Clock | None = None) -> None:
         self.config = config
         self.profile = config.profile
         self.transport = transport
-        self.clock = clock or MonotonicClock()
+        self.clock: Clock = clock or MonotonicClock()
         state_dir = config.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         self.executive = Executive(self.profile, load_dictionary(profile=self.profile), clock=self.clock,
@@ -137,7 +147,14 @@ class FlightSoftware:
         self.endpoint = FlightEndpoint(self.profile, simulation_mode=simulation,
                                        sdls=flight_security(key, self.profile) if key is not None else None)
         self.pacer = LinePacer(baud, start=self.clock.monotonic())
-        self.link_stats = {"read_octets": 0, "written_octets": 0, "short_writes": 0, "uplink_rejections": 0}
+        self.link_stats = {"read_octets": 0, "written_octets": 0, "short_writes": 0, "uplink_rejections": 0,
+                           "unsent_octets_max": 0}
+        self._unsent = bytearray()  # see MAX_UNSENT_OCTETS
+        # Each batch of frames taken from the endpoint and not all written yet: (its octets still unsent, the
+        # playback-VC packet octets that were out of the endpoint's queue once it was taken). Storage forgets
+        # played-back TM only when the batch carrying it is all on the transport.
+        self._unsent_batches: deque[tuple[int, int]] = deque()
+        self._playback_handed = 0  # playback-VC packet octets handed to the endpoint
         self._control_dt = 1.0 / config.control_rate_hz
         self.scheduler = Scheduler(self.clock, [
             RateGroup("adcs", config.adcs_rate_hz, [self._uplink, self._adcs_step, self._downlink]),
@@ -148,6 +165,11 @@ class FlightSoftware:
         self._last_overrun_event = float("-inf")
         self.executive.set_link_up(bool(getattr(transport, "is_up", True)))
         self.executive.boot()
+
+    @property
+    def unsent_octets(self) -> int:
+        """Octets of TM frames taken from the link endpoint that the transport has not accepted yet."""
+        return len(self._unsent)
 
     # -- tasks ------------------------------------------------------------------------------------------
     def _uplink(self, now: float) -> None:
@@ -195,23 +217,52 @@ class FlightSoftware:
     def _downlink(self, now: float) -> None:
         if not self.executive.link_up:
             return
+        playback = self.profile.tm.vc_playback
         while self.endpoint.queued_octets < ENDPOINT_QUEUE_OCTETS:
             batch = self.executive.take_outbox(16)
             if not batch:
                 break
             for packet, vcid in batch:
                 self.endpoint.send_tm(packet, vcid)
+                if vcid == playback:
+                    self._playback_handed += len(packet)
         allowance = self.pacer.allowance(now)
-        out = self.endpoint.transmit(now, allowance)
-        if not out:
+        # New frames only behind what the transport has not taken yet, within the line's allowance and the
+        # bound; frames are whole ASM+frame units, so the octet stream stays in order and unbroken.
+        room = min(allowance, MAX_UNSENT_OCTETS) - len(self._unsent)
+        if room > 0:
+            units = self.endpoint.transmit(now, room)
+            if units:
+                self._unsent += units
+                out_of_queue = self._playback_handed - self.endpoint.queued_octets_on(playback)
+                self._unsent_batches.append((len(units), out_of_queue))
+        if not self._unsent or allowance <= 0:
             return
-        written = self.transport.write(out)
-        self.pacer.consume(len(out))
-        self.link_stats["written_octets"] += max(0, written)
-        if written < len(out):
+        attempt = min(len(self._unsent), allowance)
+        written = max(0, self.transport.write(bytes(self._unsent[:attempt])))
+        del self._unsent[:written]
+        self.pacer.consume(written)
+        self.link_stats["written_octets"] += written
+        if written < attempt:
             self.link_stats["short_writes"] += 1
-        # Spooled TM played back is forgotten by storage only once its frames went to the transport.
-        self.executive.confirm_playback(self.endpoint.queued_octets_on(self.profile.tm.vc_playback))
+            peak = max(self.link_stats["unsent_octets_max"], len(self._unsent))
+            self.link_stats["unsent_octets_max"] = peak
+        self._confirm_written(written)
+
+    def _confirm_written(self, written: int) -> None:
+        """Account ``written`` octets to the oldest unsent batches; when one or more are then all written,
+        report the playback TM they carried as on the wire (spooled TM is forgotten only then)."""
+        on_wire: int | None = None
+        while written > 0 and self._unsent_batches:
+            left, out_of_queue = self._unsent_batches[0]
+            if written < left:
+                self._unsent_batches[0] = (left - written, out_of_queue)
+                break
+            written -= left
+            on_wire = out_of_queue
+            self._unsent_batches.popleft()
+        if on_wire is not None:
+            self.executive.confirm_playback(self._playback_handed - on_wire)
 
     def _control(self, now: float) -> None:
         self.executive.tick(now)
@@ -273,6 +324,10 @@ class FlightSoftware:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.check:
+        from flightsw.cdh.preflight import run as run_preflight
+
+        return run_preflight(args)
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config) if args.config is not None else FlightConfig()

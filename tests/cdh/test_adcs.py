@@ -12,9 +12,11 @@ from flightsw.cdh.adcs import AdcsApplication, ImuSample, InjectedImu, Simulated
 from flightsw.cdh.modes import Mode
 from flightsw.cdh.service import FailureCode
 from flightsw.cdh.services.s08_functions import FunctionManagement
+from flightsw.cdh.services.s12_monitoring import OnboardMonitoring
 from flightsw.dictionary import Dictionary
 from flightsw.profile import DEFAULT_PROFILE
 from flightsw.sim.imu import simulate_imu
+from flightsw.sim.scenarios import BenchSettings, bench_scenario
 from tests.cdh.harness import Harness, events, reports
 
 
@@ -198,3 +200,146 @@ def test_noise_parameters_persisted_apply_at_start(dictionary: Dictionary, tmp_p
     _, adcs = make(dictionary, tmp_path, None)
     assert adcs.filter.config.acc_sigma == pytest.approx(0.2 / 9.81)
     assert adcs.noise_updates == 0
+
+
+def test_slew_at_exactly_the_rate_limit_is_accepted(dictionary: Dictionary, tmp_path: Path) -> None:
+    """The rate arrives as binary32 (0.05 -> 0.0500000007) and the limit is kept as binary64 (0.05)."""
+    harness, adcs = make(dictionary, tmp_path, SimulatedImu(100.0, seed=5, chunk_s=30.0))
+    until_converged(harness, adcs)
+    harness.send(harness.command("set_mode", {"mode": "nominal"}))
+    limit = dictionary.flight_parameter_by_name["adcs_slew_rate_max"]
+    out = harness.send(harness.command("parameter_set", {"parameters": [{"parameter_id": limit.id,
+                                                                         "value": 0.05}]}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+    target = _turned(adcs.filter.quaternion, 0.03)
+    out = harness.send(harness.command("adcs_slew", {**target, "rate": 0.05}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+    assert adcs.slew_target is not None
+    # One binary32 step above the limit is beyond it.
+    above = float(np.nextafter(np.float32(0.05), np.float32(1.0)))
+    out = harness.send(harness.command("adcs_slew", {**target, "rate": above}))
+    assert [r.failure_code for r in reports(out) if not r.success] == [FailureCode.INVALID_VALUE]
+
+
+class BodyAtRest:
+    """Sensor samples of a truth-simulated bench body that stays at rest (:func:`bench_scenario`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.scenario = bench_scenario(seed=11, settings=BenchSettings(initial_rest_s=seconds, slews=0,
+                                                                       final_rest_s=0.0))
+        self.index = 0
+        self.restarted = False
+
+    def next_sample(self) -> ImuSample | None:
+        s, i = self.scenario, self.index
+        if i >= len(s.t):
+            return None
+        self.index += 1
+        return ImuSample(tuple(s.gyr[i].tolist()), tuple(s.acc[i].tolist()), tuple(s.mag[i].tolist()),
+                         tuple(s.truth[i].tolist()))
+
+
+def make_monitored(dictionary: Dictionary,
+                   tmp_path: Path) -> tuple[Harness, AdcsApplication, OnboardMonitoring]:
+    """The ADCS on a body at rest, with ST[12] monitoring of every parameter with limits as ``flightsw fly``
+    runs them; converged and in NOMINAL. The body never moves: a slew's attitude error is the angle the
+    commanded attitude travelled (this prototype has no actuators)."""
+    harness = Harness(dictionary, tmp_path / "state", simulation=True)
+    monitoring = OnboardMonitoring()
+    harness.executive.register(monitoring)
+    harness.boot()
+    functions = next(s for s in harness.services if isinstance(s, FunctionManagement))
+    adcs = AdcsApplication(harness.executive, 100, BodyAtRest(120.0))
+    adcs.install(harness.executive, functions)
+    until_converged(harness, adcs)
+    harness.send(harness.command("set_mode", {"mode": "nominal"}))
+    return harness, adcs, monitoring
+
+
+def set_parameters(harness: Harness, values: dict[str, float]) -> None:
+    ids = {name: harness.dictionary.flight_parameter_by_name[name].id for name in values}
+    out = harness.send(harness.command("parameter_set", {"parameters": [
+        {"parameter_id": ids[name], "value": value} for name, value in values.items()]}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+
+
+def named_events(harness: Harness, name: str) -> list[dict[str, object]]:
+    return [values for event, values in events(harness.sent, harness.dictionary) if event == name]
+
+
+def test_attitude_error_beyond_mon_attitude_error_high_aborts_the_slew(dictionary: Dictionary,
+                                                                        tmp_path: Path) -> None:
+    harness, adcs, monitoring = make_monitored(dictionary, tmp_path)
+    error_id = dictionary.parameter_by_name["adcs_attitude_error"].id
+    limit = float(harness.executive.get_parameter("mon_attitude_error_high"))
+    assert monitoring.definitions[error_id].limits.hard_high == limit
+    set_parameters(harness, {"adcs_slew_rate_max": 0.1})
+    # This prototype has no actuators: the commanded attitude moves away from the estimate at the slew rate.
+    out = harness.send(harness.command("adcs_slew", {**_turned(adcs.filter.quaternion, 1.0), "rate": 0.1}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+    fly_for(harness, adcs, 1.5)  # 0.15 rad: within the limit (0.17 rad)
+    assert adcs.slew_target is not None and named_events(harness, "slew_aborted") == []
+    fly_for(harness, adcs, 5.0)  # beyond it for more than the repetition number of 1 s checks
+    crossings = [e for e in named_events(harness, "monitoring_out_of_limits")
+                 if e["parameter_id"] == error_id]
+    hard_high = dictionary.enumeration_by_name["limit_crossed"].by_name["hard_high"].value
+    assert [e["limit"] for e in crossings][-1] == hard_high
+    (aborted,) = named_events(harness, "slew_aborted")
+    causes = dictionary.enumeration_by_name["slew_abort_cause"].by_name
+    assert aborted["cause"] == causes["attitude_error"].value
+    # Beyond the limit by at most what the slew travelled during the checks that confirm it (3 s).
+    assert isinstance(aborted["attitude_error"], float) and limit < aborted["attitude_error"] < limit + 0.45
+    assert adcs.slew_target is None and adcs.attitude_error == 0.0
+    assert "slew_complete" not in event_names(harness)
+    assert harness.executive.mode is Mode.NOMINAL  # the slew stops; the mode stays
+
+
+def test_mon_attitude_error_high_set_by_ground_moves_the_limit(dictionary: Dictionary,
+                                                               tmp_path: Path) -> None:
+    harness, adcs, monitoring = make_monitored(dictionary, tmp_path)
+    error_id = dictionary.parameter_by_name["adcs_attitude_error"].id
+    set_parameters(harness, {"adcs_slew_rate_max": 0.1, "mon_attitude_error_high": 0.5})
+    fly_for(harness, adcs, 0.1)
+    assert monitoring.definitions[error_id].limits.hard_high == 0.5
+    harness.send(harness.command("adcs_slew", {**_turned(adcs.filter.quaternion, 1.0), "rate": 0.1}))
+    fly_for(harness, adcs, 4.0)  # 0.4 rad: beyond the dictionary's 0.17, within the new 0.5
+    assert adcs.slew_target is not None and named_events(harness, "slew_aborted") == []
+    fly_for(harness, adcs, 5.0)
+    (aborted,) = named_events(harness, "slew_aborted")
+    assert isinstance(aborted["attitude_error"], float) and 0.5 < aborted["attitude_error"] < 0.95
+
+
+def test_a_slew_stopped_by_reset_or_mode_says_why(dictionary: Dictionary, tmp_path: Path) -> None:
+    harness, adcs, _ = make_monitored(dictionary, tmp_path)
+    causes = dictionary.enumeration_by_name["slew_abort_cause"].by_name
+    harness.send(harness.command("adcs_slew", {**_turned(adcs.filter.quaternion, 0.1), "rate": 0.02}))
+    harness.send(harness.command("adcs_reset", {"scope": "estimator"}))
+    assert [e["cause"] for e in named_events(harness, "slew_aborted")] == [causes["reset"].value]
+    until_converged(harness, adcs)
+    harness.send(harness.command("adcs_slew", {**_turned(adcs.filter.quaternion, 0.1), "rate": 0.02}))
+    harness.send(harness.command("set_mode", {"mode": "safe"}))
+    fly_for(harness, adcs, 0.1)
+    assert [e["cause"] for e in named_events(harness, "slew_aborted")] == [causes["reset"].value,
+                                                                           causes["mode"].value]
+    fly_for(harness, adcs, 1.0)
+    assert len(named_events(harness, "slew_aborted")) == 2  # once per slew
+
+
+def test_the_slew_target_is_absolute(dictionary: Dictionary, tmp_path: Path) -> None:
+    """The identity quaternion is the attitude (1, 0, 0, 0) in the reference frame, not "no rotation": the
+    guidance runs from the estimate at execution towards it, at the commanded rate."""
+    harness, adcs, _ = make_monitored(dictionary, tmp_path)
+    set_parameters(harness, {"mon_attitude_error_high": 3.14})  # no actuators: let the guidance run
+    identity = np.array([1.0, 0.0, 0.0, 0.0])
+    start = adcs.filter.quaternion.copy()
+    angle = 2.0 * math.acos(min(1.0, abs(float(start[0]))))
+    assert angle > 0.5  # the bench body rests far from the reference axes
+    out = harness.send(harness.command("adcs_slew", {"q_w": 1.0, "q_x": 0.0, "q_y": 0.0, "q_z": 0.0,
+                                                     "rate": 0.02}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+    assert adcs.slew_target is not None and np.array_equal(adcs.slew_target, identity)
+    fly_for(harness, adcs, 2.0)
+    assert adcs.commanded is not None
+    left = 2.0 * math.acos(min(1.0, abs(float(adcs.commanded[0]))))
+    assert left == pytest.approx(angle - 0.02 * 2.0, abs=1e-3)
+    assert "slew_complete" not in event_names(harness)

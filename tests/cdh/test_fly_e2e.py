@@ -109,14 +109,23 @@ def test_bad_commands_get_the_right_failure_and_are_never_executed(fly: FlyProce
     assert PARAMETER_REPORT.decode(tm.source_data)["parameters"] == [{"parameter_id": mode, "value": 0.0}]
 
 
-def _converged_attitude(fly: FlyProcess, dictionary: Dictionary) -> list[float]:
+REST_RATE = 0.01  # rad/s: the simulated body is at rest (it tumbles 12 s, then rests 4 s)
+
+
+def _attitude_at_rest(fly: FlyProcess, dictionary: Dictionary) -> list[float]:
+    """The attitude of the next housekeeping report with the estimator converged and the body at rest. A slew
+    target is absolute, so one computed from a report taken while the body tumbles is a different, larger
+    slew by the time it executes."""
     structure = dictionary.housekeeping_by_name["adcs_attitude"]
 
-    def converged(tm: PusTm) -> bool:
-        return ((tm.service, tm.subtype) == (3, 25) and _structure_id(tm) == structure.id
-                and structure.record.decode(tm.source_data[2:])["adcs_estimator_state"] == 2)
+    def converged_at_rest(tm: PusTm) -> bool:
+        if (tm.service, tm.subtype) != (3, 25) or _structure_id(tm) != structure.id:
+            return False
+        values = structure.record.decode(tm.source_data[2:])
+        return values["adcs_estimator_state"] == 2 and values["adcs_body_rate"] < REST_RATE
 
-    values = structure.record.decode(fly.wait_for(converged, timeout=30).source_data[2:])
+    fly.received.clear()  # only reports from now on
+    values = structure.record.decode(fly.wait_for(converged_at_rest, timeout=45).source_data[2:])
     return [values[f"adcs_q_{axis}"] for axis in "wxyz"]
 
 
@@ -128,7 +137,7 @@ def test_mode_change_and_slew(fly: FlyProcess, dictionary: Dictionary) -> None:
     nominal = _command(fly, dictionary, "set_mode", {"mode": "nominal"})
     fly.send(nominal.encode())
     assert fly.wait_report(nominal, (7, 8, 4, 2)).subtype == 7
-    w, x, y, z = _converged_attitude(fly, dictionary)
+    w, x, y, z = _attitude_at_rest(fly, dictionary)
     # Target: the current attitude turned by 0.03 rad about body z (q ⊗ [cos 0.015, 0, 0, sin 0.015]).
     c, s = math.cos(0.015), math.sin(0.015)
     target = {"q_w": w * c - z * s, "q_x": x * c + y * s, "q_y": y * c - x * s, "q_z": z * c + w * s}

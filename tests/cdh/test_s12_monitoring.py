@@ -186,3 +186,47 @@ def test_telemetry_never_published_is_invalid_and_raises_no_event(flight: Flight
     # Once published, a real low value is caught as usual.
     flight.executive.set_telemetry(VOLTAGE.name, 6.1)
     assert [event["parameter_id"] for event in events(flight.run(3.0))] == [VOLTAGE.id]
+
+
+ATTITUDE_ERROR = DICTIONARY.parameter_by_name["adcs_attitude_error"]
+ERROR_LIMIT = DICTIONARY.flight_parameter_by_name["mon_attitude_error_high"]
+
+
+def test_a_limit_owned_by_a_flight_parameter_follows_it(tmp_path: Path) -> None:
+    flight = Flight(tmp_path, monitored=(ATTITUDE_ERROR.name,))
+    try:
+        definition = flight.monitoring.definitions[ATTITUDE_ERROR.id]
+        assert definition.limits.hard_high == ERROR_LIMIT.default
+        flight.executive.set_telemetry(ATTITUDE_ERROR.name, 0.3)
+        assert [e["parameter_id"] for e in events(flight.run(3.0))] == [ATTITUDE_ERROR.id]
+        flight.executive.set_flight_parameter(ERROR_LIMIT.name, 0.5)  # as TC[20,3] does
+        out = flight.run(3.0)
+        assert definition.limits.hard_high == 0.5
+        # Restarted unchecked, then 0.3 rad is only beyond the soft limit.
+        soft_high = DICTIONARY.enumeration_by_name["limit_crossed"].by_name["soft_high"].value
+        assert [e["limit"] for e in events(out)] == [soft_high]
+        # Below the soft limit, the soft limit comes back to the hard one.
+        flight.executive.set_flight_parameter(ERROR_LIMIT.name, 0.02)
+        flight.run(0.1)
+        assert (definition.limits.soft_high, definition.limits.hard_high) == (0.02, 0.02)
+    finally:
+        flight.executive.shutdown()
+
+
+def test_changing_an_owned_limit_sets_its_flight_parameter(tmp_path: Path) -> None:
+    flight = Flight(tmp_path, monitored=(ATTITUDE_ERROR.name,))
+    try:
+        new = {"parameter_id": ATTITUDE_ERROR.id, "hard_low": 0.0, "soft_low": 0.0, "soft_high": 0.05,
+               "hard_high": 0.3}
+        assert flight.send(tc("monitoring_change_limits", {"definitions": [new]}))[-1] == (7, None)
+        assert flight.executive.get_parameter(ERROR_LIMIT.name) == 0.3
+        flight.run(1.0)
+        assert flight.monitoring.definitions[ATTITUDE_ERROR.id].limits.hard_high == 0.3
+        assert ERROR_LIMIT.maximum is not None
+        beyond = dict(new, hard_high=ERROR_LIMIT.maximum + 1.0)
+        assert flight.send(tc("monitoring_change_limits", {"definitions": [beyond]}))[-1] == (
+            4, FailureCode.INVALID_VALUE)
+        assert flight.executive.get_parameter(ERROR_LIMIT.name) == 0.3
+        assert flight.monitoring.definitions[ATTITUDE_ERROR.id].limits.hard_high == 0.3
+    finally:
+        flight.executive.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flightsw.ccsds.appdata import Field, Real, Record, Repeated, UInt
@@ -78,6 +79,20 @@ def test_change_period_below_the_minimum_fails_whole(harness: Harness, dictionar
         {"structure_id": essential, "period": 2.0}, {"structure_id": link, "period": 0.05}]}))
     assert failure(out) is FailureCode.INVALID_VALUE
     assert len(hk_reports(harness.run(4.0), essential)) == 4  # still 1 s: nothing changed
+
+
+def test_change_period_at_exactly_the_minimum(harness: Harness, dictionary: Dictionary) -> None:
+    """The period travels as binary32: 0.02 arrives as 0.0199999996, which is still the minimum 0.02; the
+    next binary32 number down is below it."""
+    link = dictionary.housekeeping_by_name["link_status"].id
+    harness.executive.set_flight_parameter("hk_min_period", 0.02)
+    out = harness.send(harness.command("hk_change_period",
+                                       {"structures": [{"structure_id": link, "period": 0.02}]}))
+    assert [r.subtype for r in reports(out)] == [1, 3, 7]
+    below = float(np.nextafter(np.float32(0.02), np.float32(0.0)))
+    out = harness.send(harness.command("hk_change_period",
+                                       {"structures": [{"structure_id": link, "period": below}]}))
+    assert failure(out) is FailureCode.INVALID_VALUE
 
 
 def test_unknown_structure(harness: Harness) -> None:

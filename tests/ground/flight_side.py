@@ -26,14 +26,15 @@ class MiniFlight:
     else completes. Sends the ``cdh_essential`` housekeeping report every ``hk_period`` seconds."""
 
     def __init__(self, transport: MasterTransport, *, hk_period: float = 0.1,
-                 sdls: SdlsReceiver | None = None, silent: bool = False) -> None:
+                 sdls: SdlsReceiver | None = None, silent: bool = False, simulation: bool = False) -> None:
         self.transport = transport
         self.dictionary = load_dictionary()
-        self.endpoint = FlightEndpoint(DEFAULT_PROFILE, sdls=sdls)
+        self.endpoint = FlightEndpoint(DEFAULT_PROFILE, sdls=sdls, simulation_mode=simulation)
         self.hk_period = hk_period
         self.silent = silent  # drop every command without any report (to test timeouts)
         self.mode = 1
         self.received: list[PusTc] = []
+        self.received_vcids: list[int] = []
         self._seq = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -97,6 +98,7 @@ class MiniFlight:
             if data:
                 for event in self.endpoint.receive(data, now):
                     if isinstance(event, TcPacketReceived):
+                        self.received_vcids.append(event.vcid)
                         self._command(event.packet)
             if now >= next_hk:
                 self._housekeeping()

@@ -7,6 +7,8 @@ import pytest
 from flight_side import MiniFlight
 from fly_target import FlyTarget
 
+from flightsw.ccsds.pus import PusTc
+from flightsw.cdh.adcs import injection_command
 from flightsw.cdh.service import FailureCode
 from flightsw.ground.commands import ArgumentError
 from flightsw.ground.session import (
@@ -16,6 +18,7 @@ from flightsw.ground.session import (
     VerificationFailed,
 )
 from flightsw.link import PtyPair
+from flightsw.profile import DEFAULT_PROFILE
 
 
 def test_send_tracks_verification_to_completion(session: Session, mini_flight: MiniFlight) -> None:
@@ -159,3 +162,21 @@ def test_send_raw_bypass_reaches_the_flight_side(session: Session, mini_flight: 
     assert session.wait_until(lambda: len(mini_flight.received) > before, 5)
     assert mini_flight.received[-1].request_id == tc.request_id
     assert mini_flight.endpoint.stats.get("farm_accepted_bd", 0) == 1
+
+
+def test_send_raw_on_the_simulation_vc_is_a_stream_outside_cop1(pty_pair: PtyPair) -> None:
+    """What a HIL rig injects: packets Type-BD on TC VC1, without verification and without FOP-1."""
+    command = injection_command(DEFAULT_PROFILE.apids.simulation)
+    sample = {f"{sensor}_{axis}": float(k)
+              for sensor in ("gyr", "acc", "mag") for k, axis in enumerate("xyz")}
+    packets = [PusTc(command.apid, count, 0, command.service, command.subtype, DEFAULT_PROFILE.pus.ground_id,
+                     command.encode(sample)).encode() for count in range(3)]
+    with MiniFlight(pty_pair.master(), simulation=True) as flight, \
+            Session.open(str(pty_pair.link_path), wait_initiated=5.0) as session:
+        for packet in packets:
+            session.send_raw(packet, vcid=DEFAULT_PROFILE.tc.vc_simulation)
+        assert session.wait_until(lambda: len(flight.received) >= len(packets), 5)
+        assert [tc.encode() for tc in flight.received] == packets
+        assert flight.received_vcids == [DEFAULT_PROFILE.tc.vc_simulation] * len(packets)
+        assert session.commands() == []  # no verification tracking
+        assert flight.endpoint.stats.get("farm_accepted_ad", 0) == 0

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flightsw.ccsds.timecode import Cuc, CucFormat
+from flightsw.cdh.bounds import argument_type, within_bounds
 from flightsw.cdh.service import FailureCode, Request, Service, ServiceContext, ServiceFailure
 from flightsw.dictionary import HousekeepingStructure
 from flightsw.dictionary.model import HOUSEKEEPING_ID_TYPE, TelemetryParameter
 from flightsw.errors import EncodeError
 
 log = logging.getLogger(__name__)
-
-FLOAT32_EPSILON = 2.0**-23
 
 
 def not_valid_value(parameter: TelemetryParameter, cuc_format: CucFormat) -> Any:
@@ -87,11 +86,12 @@ class Housekeeping(Service):
                 self.report(schedule.structure)
         elif subtype == 31:
             minimum = float(self.ctx.get_parameter("hk_min_period"))
+            period_type = argument_type(request.command, "structures", "period")
             changes = [(self._structures_of(item["structure_id"]), float(item["period"]))
                        for item in request.arguments["structures"]]
             for _, period in changes:
-                # The period travels as binary32: 0.01 arrives as 0.0099999998, which is still 0.01.
-                if period < minimum * (1.0 - FLOAT32_EPSILON):
+                # The period travels in its wire type: 0.01 arrives as 0.0099999998, which is still 0.01.
+                if not within_bounds(period, period_type, low=minimum):
                     raise ServiceFailure(FailureCode.INVALID_VALUE,
                                          f"period {period} s below hk_min_period {minimum} s")
             for schedule, period in changes:
