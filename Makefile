@@ -37,7 +37,7 @@ setup: $(VENV)/.installed
 # Re-install (which recompiles the cffi extensions) whenever the C core or its build script changes.
 $(VENV)/.installed: pyproject.toml setup.py flightsw/adcs/_build.py $(C_SOURCES)
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench,plot]'
 	@touch $@
 

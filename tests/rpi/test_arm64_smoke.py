@@ -7,13 +7,12 @@ Skipped while the sysroot is not built; under CI=true a missing emulator fails i
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
 
 from tests.rpi.rpi_targets import REPO, load
+from tests.toolchain import require_tools
 
 pytestmark = pytest.mark.cross
 
@@ -33,16 +32,8 @@ else:
 """
 
 
-def _require_emulator() -> None:
-    if shutil.which(runner.QEMU) is None:
-        message = f"{runner.QEMU} is missing (install it with `make system-deps`)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def test_arm64_python_imports_the_runtime_and_the_package() -> None:
-    _require_emulator()
+    require_tools(runner.QEMU)
     if not (SYSROOT / "usr" / "bin" / "python3.11").is_file():
         pytest.skip("the arm64 sysroot is not built (make sysroot-arm64)")
     site = BUILD / "site"
