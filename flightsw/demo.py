@@ -1,5 +1,6 @@
 """``flightsw demo``: the mission demo. The flight software (``flightsw fly --sim``, a real subprocess) runs
-against its simulated spacecraft on a virtual serial cable (a pty pair, output paced at the line rate), and a
+against its closed-loop simulated spacecraft (the attitude controller's torque turns the simulated body, whose
+sensors feed the estimator) on a virtual serial cable (a pty pair, output paced at the line rate), and a
 ground client on the other end (:class:`flightsw.ground.session.Session`) runs a short pass:
 
 1. initiate COP-1 (FOP-1 adopts the FARM's V(R) from the first CLCW, CCSDS 232.1-B-2 §5.1.8.2);
@@ -9,8 +10,9 @@ ground client on the other end (:class:`flightsw.ground.session.Session`) runs a
 4. wait for the attitude estimator to converge;
 5. change mode SAFE → NOMINAL (TC[8,1] ``set_mode``), confirmed by event and telemetry;
 6. raise the slew rate limit (TC[20,3]) and read it back (TC[20,1] → TM[20,2]);
-7. when the simulated body is at rest, command a slew (TC[8,1] ``adcs_slew``) and follow it to its
-   ``slew_complete`` event;
+7. command a slew (TC[8,1] ``adcs_slew``) and follow the body to the target: ``slew_complete`` comes when the
+   estimated attitude has settled there, and the estimator error against truth taken then bounds how far the
+   true attitude is from the target;
 8. shut the flight software down with SIGTERM (storage flushed, exit status 0).
 
 Live telemetry (attitude, estimator error against truth, link statistics) is shown throughout: a ``rich`` live
@@ -47,12 +49,11 @@ COMMAND_TIMEOUT_S = 10.0
 CONVERGENCE_TIMEOUT_S = 40.0
 SHUTDOWN_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 8
-PLAIN_TELEMETRY_INTERVAL_S = 2.0
+PLAIN_TELEMETRY_INTERVAL_S = 1.0
 FAST_HK_PERIOD_S = 0.2  # attitude and truth housekeeping during the demo (hk_min_period allows it)
-SLEW_ANGLE_RAD = 0.1  # under the attitude-error limit that stops a slew (mon_attitude_error_high)
-SLEW_RATE_RAD_S = 0.05  # raised from the default limit so the slew ends within one rest of the scenario
-REST_RATE_RAD_S = 0.01  # body rate below which the simulated body is taken to be at rest
-REST_TIMEOUT_S = 25.0  # the simulated scenario rests 4 s in every 16 (flightsw.sim.imu)
+SLEW_ANGLE_RAD = math.radians(20.0)  # 7 s of guidance: long enough to watch the body follow it
+SLEW_RATE_RAD_S = 0.05  # raised from the default limit (adcs_slew_rate_max)
+SLEW_SETTLE_TIMEOUT_S = 30.0  # after the guidance ends, for the body to settle on the target
 STEP_COUNT = 8  # MissionDemo.run
 ASM_OCTETS = 4  # the attach sync marker in front of every TM frame on the serial line (131.0-B-4 §9)
 
@@ -104,6 +105,10 @@ def euler_zyx_deg(q: tuple[float, ...]) -> tuple[float, float, float]:
     return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
 
 
+def _degrees(radians: float | None) -> float | None:
+    return None if radians is None else math.degrees(radians)
+
+
 def _value(telemetry: dict[str, Any], name: str) -> Any:
     sample = telemetry.get(name)
     return None if sample is None else sample.value
@@ -133,7 +138,10 @@ def telemetry_rows(snapshot: Snapshot) -> list[tuple[str, str]]:
         rows.append(("estimator error vs truth", f"{math.degrees(truth):.3f}°"))
     pointing = _value(tm, "adcs_attitude_error")
     if isinstance(pointing, float):
-        rows.append(("error vs commanded", f"{math.degrees(pointing):.3f}°"))
+        rows.append(("estimate vs commanded", f"{math.degrees(pointing):.3f}°"))
+    rate = _value(tm, "adcs_body_rate")
+    if isinstance(rate, float):
+        rows.append(("body rate", f"{math.degrees(rate):.3f}°/s"))
     report_value = link.get("report_value")
     clcw = "none yet" if report_value is None else (
         f"V(R)={report_value}" + (" lockout" if link.get("lockout") else "")
@@ -222,10 +230,23 @@ class Summary:
     elapsed: float
     line_octets_per_s: float
     frame_octets: int
+    slew_final_error_deg: float | None = None  # estimate to target at slew_complete
+    slew_truth_error_deg: float | None = None  # estimate to truth in the first sim_truth report after it
 
     @property
     def goodput_octets_per_s(self) -> float:
         return self.packet_octets / self.elapsed if self.elapsed > 0 else 0.0
+
+    def _pointing_line(self) -> str:
+        if self.slew_final_error_deg is None:
+            return "final pointing: n/a (no slew_complete)"
+        text = f"final pointing: estimate {self.slew_final_error_deg:.3f}° from target"
+        if self.slew_truth_error_deg is None:
+            return text
+        # Triangle inequality of rotation angles: truth-to-target ≤ truth-to-estimate + estimate-to-target.
+        bound = self.slew_final_error_deg + self.slew_truth_error_deg
+        return (f"{text}, {self.slew_truth_error_deg:.3f}° from truth: true attitude within {bound:.3f}° "
+                f"of target")
 
     def lines(self) -> list[str]:
         rmse = "n/a (no sample after convergence)" if self.rmse_deg is None else (
@@ -237,6 +258,7 @@ class Summary:
             f"TC frames {self.tc_frames}, retransmissions {self.retransmissions}, "
             f"CRC errors {self.crc_errors}, frame gaps {self.frame_gaps}",
             f"estimator RMSE against truth {rmse}",
+            self._pointing_line(),
             f"link goodput {self.goodput_octets_per_s:.0f} octets/s of packets "
             f"({100 * self.goodput_octets_per_s / self.line_octets_per_s:.1f} % of the line rate), "
             f"line occupied {100 * occupancy:.1f} % over {self.elapsed:.1f} s",
@@ -278,6 +300,8 @@ class MissionDemo:
         self.packet_kinds: dict[tuple[int, int], int] = {}
         self.frames_by_vc: dict[int, int] = {}
         self.converged_at: float | None = None
+        self.slew_final_error: float | None = None  # rad
+        self.slew_truth_error: float | None = None  # rad
 
     # -- plumbing -----------------------------------------------------------------------------------
     @property
@@ -467,15 +491,14 @@ class MissionDemo:
         return f"ST[20] {limit.name}: {limit.default:g} → {reported.value:g} rad/s, reported back by TM[20,2]"
 
     def slew(self) -> str:
-        """At rest, slew about the body z axis. The slew target is absolute (``adcs_slew``: the attitude to
-        reach, and the guidance starts from the on-board estimate at execution): it is the estimate at rest
-        turned about z, commanded while the body is still (it has no actuators and tumbles between rests),
-        so the slew is that turn rather than whatever a tumble would make of it."""
+        """Slew about the body z axis. The slew target is absolute (``adcs_slew``: the attitude to reach, and
+        the guidance starts from the on-board estimate at execution): it is the latest estimate turned about
+        z; the controller holds the body nearly still before, so the slew is that turn. The simulated
+        spacecraft is actuated: the body follows the guidance, and ``slew_complete`` comes when the estimate
+        has settled on the target. The next ``sim_truth`` report gives the estimate's error against truth."""
         assert self.session is not None
         since = time.time()
-        sample = self.telemetry("adcs_body_rate", lambda rate: rate < REST_RATE_RAD_S, since=since,
-                                timeout=REST_TIMEOUT_S)
-        latest = {axis: self.telemetry(f"adcs_q_{axis}", since=sample.received_at) for axis in "wxyz"}
+        latest = {axis: self.telemetry(f"adcs_q_{axis}", since=since) for axis in "wxyz"}
         estimate = tuple(float(latest[axis].value) for axis in "wxyz")
         half = self.slew_angle_rad / 2.0
         unnormalised = quaternion_multiply(estimate, (math.cos(half), 0.0, 0.0, math.sin(half)))
@@ -486,13 +509,18 @@ class MissionDemo:
         self.command("adcs_slew", q_w=target[0], q_x=target[1], q_y=target[2], q_z=target[3], rate=rate)
         began = time.monotonic()
         expected = self.slew_angle_rad / rate
-        complete = self.event("slew_complete", 2 * expected + COMMAND_TIMEOUT_S, since=since)
+        complete = self.event("slew_complete", expected + SLEW_SETTLE_TIMEOUT_S, since=since)
+        seconds = time.monotonic() - began
         final = complete.values.get("final_error")
-        final_text = "" if not isinstance(final, float) else \
-            f", estimate {math.degrees(final):.2f}° from target"
-        return (f"{math.degrees(self.slew_angle_rad):.1f}° about body z at {rate:.4g} rad/s "
-                f"(body at rest, {sample.value:.4f} rad/s): slew_complete after "
-                f"{time.monotonic() - began:.1f} s{final_text}")
+        if not isinstance(final, float):
+            raise DemoFailed("step_failed", "slew_complete without its final error")
+        self.slew_final_error = final
+        truth = self.telemetry("adcs_truth_error", since=complete.received_at)
+        self.slew_truth_error = float(truth.value)
+        return (f"{math.degrees(self.slew_angle_rad):.1f}° about body z at {rate:.4g} rad/s: slew_complete "
+                f"after {seconds:.1f} s ({expected:.1f} s of guidance, then settling), estimate "
+                f"{math.degrees(final):.2f}° from target and {math.degrees(self.slew_truth_error):.2f}° "
+                f"from truth")
 
     def shutdown(self) -> str:
         assert self.process is not None
@@ -546,7 +574,9 @@ class MissionDemo:
             crc_errors=int(link.get("tm_frames_bad_crc", 0)), frame_gaps=int(link.get("frame_gaps", 0)),
             rmse_deg=rmse, truth_samples=len(truth), packet_octets=self.packet_octets,
             elapsed=time.monotonic() - self.started, line_octets_per_s=self.baud / 10.0,
-            frame_octets=frame_octets)
+            frame_octets=frame_octets,
+            slew_final_error_deg=_degrees(self.slew_final_error),
+            slew_truth_error_deg=_degrees(self.slew_truth_error))
 
     def log_tail(self, lines: int) -> list[str]:
         try:

@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 PID_LINE = re.compile(r"^flight software: pid (\d+), link (\S+) .*temporary files (\S+)$", re.MULTILINE)
 COMMANDS_LINE = re.compile(r"commands sent (\d+), verified (\d+)")
 RMSE_LINE = re.compile(r"estimator RMSE against truth ([\d.]+)° over (\d+) samples")
+POINTING_LINE = re.compile(r"final pointing: estimate ([\d.]+)° from target, ([\d.]+)° from truth: "
+                           r"true attitude within ([\d.]+)° of target")
 FRAMES_LINE = re.compile(r"TM packets (\d+), TM frames (\d+) \((\d+) idle\).*CRC errors (\d+)")
 
 
@@ -79,6 +81,12 @@ def test_demo_verifies_every_step_and_leaves_nothing_behind(private_tmp: Path) -
     assert rmse is not None and int(rmse.group(2)) > 0
     # A converged estimator on the simulated IMU: well under a few degrees against truth.
     assert 0.0 < float(rmse.group(1)) < 3.0
+    # The simulated spacecraft is actuated: after the slew the body, not only the guidance, is at the target.
+    pointing = POINTING_LINE.search(out)
+    assert pointing is not None, out
+    to_target, to_truth, bound = (float(g) for g in pointing.groups())
+    assert to_target < 0.5 and to_truth < 1.0  # slew_complete's tolerance; the estimator's accuracy
+    assert bound == pytest.approx(to_target + to_truth, abs=2e-3) and bound < 1.5
 
     started = PID_LINE.search(out)
     assert started is not None

@@ -1,10 +1,12 @@
 """The ADCS application of the executive: the C attitude core in process, fed by a sensor source.
 
-Sources: :class:`SimulatedImu` (:func:`flightsw.sim.imu.simulate_imu`, with truth for the estimation
-error) or :class:`InjectedImu`, samples that a HIL rig sends as telecommands ``sim_imu_sample`` to the
+Sources: :class:`SimulatedSpacecraft` (the closed-loop plant of :mod:`flightsw.sim.plant`, which the attitude
+controller actuates; ``flightsw fly --sim``), :class:`SimulatedImu` (the open-loop trajectory of
+:func:`flightsw.sim.imu.simulate_imu`, with truth for the estimation error) or :class:`InjectedImu`,
+samples that a HIL rig sends as telecommands ``sim_imu_sample`` to the
 simulation APID on TC VC1. Injection is accepted only when the executive was started in simulation mode (the
 router refuses it otherwise with ``NOT_IN_SIMULATION``); the first injected sample switches the application
-from the simulated IMU to the injected stream.
+from the simulated source to the injected stream (and back to the default filter configuration, see below).
 
 Every ADCS tick (100 Hz) takes one sample and runs one MEKF step. At the control rate the estimate, gyro bias,
 covariance diagonal and estimator health go to the ``adcs_*`` telemetry parameters, and a commanded slew's
@@ -19,13 +21,28 @@ Noise model: the flight parameters of :data:`NOISE_PARAMETERS` (ST[20]) set the 
 (:func:`noise_config`): at start from their persisted values, and at the next control tick after one is set.
 A parameter at its dictionary default leaves the filter's own tuning of that field. A change takes effect in a
 new filter seeded with the current attitude and its covariance (the C core fixes its parameters at
-initialisation); the gyro bias estimate starts again from zero.
+initialisation); the gyro bias estimate starts again from zero. The filter's own tuning is
+:class:`flightsw.adcs.MekfConfig`'s default, or the one given at construction: ``flightsw fly --sim`` gives
+the physics-true configuration of the simulated spacecraft's sensors
+(:attr:`SimulatedSpacecraft.mekf_config`), whose noise is known there; the first injected sample goes back
+to the default, for the rig's own sensors.
 
 Functions (ST[08] on the ADCS APID): ``adcs_reset`` (estimator, or the whole application for ``node``) and
-``adcs_slew``. This prototype has no actuators: a slew runs the guidance, a commanded attitude moving from
-the current estimate to the target at the commanded rate; ``adcs_attitude_error`` is the angle between
-estimate and commanded attitude while it runs, and ``slew_complete`` reports the final error when the
-guidance arrives.
+``adcs_slew``. A slew runs the guidance, a commanded attitude moving from the current estimate to the target
+at the commanded rate; ``adcs_attitude_error`` is the angle between estimate and commanded attitude while it
+runs. ``slew_complete`` (with the final error) comes when the *estimated* attitude has stayed within
+:data:`SLEW_COMPLETE_ERROR` of the target, and the body rate below :data:`SLEW_COMPLETE_RATE`, for
+:data:`SLEW_SETTLE_S` after the guidance arrived; the controller then holds the target.
+
+Attitude control (:class:`AttitudeController`): at every ADCS tick, once the estimator has converged, a
+quaternion-feedback PD law on the *estimated* attitude and bias-corrected rate against the guidance (Wie,
+*Space Vehicle Dynamics and Control*, §7.3): ``τ = −K_p·2·sgn(δq_w)·δq_v − K_d·(ω − ω_ref)`` with
+``δq = q_ref* ⊗ q̂`` and ``ω_ref`` the guidance rate (its feed-forward lets the body follow a constant-rate
+slew without lag), the gains the flight parameters ``adcs_gain_kp`` and ``adcs_gain_kd``, the torque
+saturated at :data:`MAX_CONTROL_TORQUE` (its direction kept). Without a slew or a held target it only damps
+the body rate. The torque goes to the :class:`Actuator` (in simulation mode the closed-loop simulated
+spacecraft, :class:`SimulatedSpacecraft`); without one (HIL injection, no actuators yet) it is computed but
+acts on nothing (:attr:`AdcsApplication.torque`).
 
 FDIR of a slew (the dictionary's ``mon_attitude_error_high``): ``adcs_attitude_error`` is published at the
 control rate and checked by ST[12] on-board monitoring, whose hard high limit is that flight parameter
@@ -38,8 +55,9 @@ The slew target is absolute: the body-to-reference attitude to reach (the dictio
 rotation relative to the attitude at execution; the guidance starts from the on-board estimate when the
 command executes, so the slew angle is the angle between that estimate and the target.
 
-Hooks for integration (a closed-loop simulator, the ADCS node later): any object with ``next_sample()`` and a
-``restarted`` flag is a :class:`SensorSource` (assign :attr:`AdcsApplication.source`); the guidance is read
+Hooks for integration (the ADCS node later): any object with ``next_sample()`` and a ``restarted`` flag is a
+:class:`SensorSource` (assign :attr:`AdcsApplication.source`), any with ``command_torque()`` an
+:class:`Actuator` (:attr:`AdcsApplication.actuator`); the guidance is read
 from :attr:`AdcsApplication.commanded` (the commanded attitude, None when no slew runs) and
 :attr:`AdcsApplication.slew_target`; :attr:`AdcsApplication.truth_error` is the estimation error against the
 truth that a simulated sample carries.
@@ -62,7 +80,8 @@ from flightsw.cdh.modes import Mode
 from flightsw.cdh.service import FailureCode, Request, Service, ServiceContext, ServiceFailure
 from flightsw.cdh.services.s08_functions import FunctionManagement
 from flightsw.dictionary import Argument, DataType, Telecommand
-from flightsw.sim.imu import simulate_imu
+from flightsw.sim.imu import quat_conjugate, quat_multiply, simulate_imu
+from flightsw.sim.plant import ClosedLoopPlant, PlantSettings
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +91,12 @@ SIM_CHUNK_S = 300.0  # seconds of simulated IMU generated at a time
 INJECTION_QUEUE = 256  # injected samples waiting for the ADCS tick
 SIM_INJECTION_SERVICE = 128  # mission-specific service type (ECSS-E-ST-70-41C §5.3.3: 128..255)
 QUATERNION_NORM_TOLERANCE = 1e-3
+MAX_CONTROL_TORQUE = 0.004  # N m per command vector, below the simulated wheels' 0.005 N m per axis
+SLEW_COMPLETE_ERROR = math.radians(0.5)  # rad, estimated attitude to target
+SLEW_COMPLETE_RATE = 0.005  # rad/s, mean bias-corrected body rate over a control period
+SLEW_SETTLE_S = 1.0  # both held this long after the guidance arrived
+GAIN_KP = "adcs_gain_kp"  # N m/rad
+GAIN_KD = "adcs_gain_kd"  # N m s/rad
 
 _FLOAT64 = DataType("float64", "float", 64)
 
@@ -170,6 +195,72 @@ class SimulatedImu:
                          tuple(s.mag[i].tolist()), tuple(s.truth[i].tolist()))
 
 
+class Actuator(Protocol):
+    def command_torque(self, torque: np.ndarray) -> None:
+        """Apply this body torque (N m) from now until the next command."""
+
+
+class SimulatedSpacecraft:
+    """The closed-loop simulated spacecraft (:class:`flightsw.sim.plant.ClosedLoopPlant`) as both the sensor
+    source and the actuator: each sample advances the truth by one ADCS period under the last commanded
+    torque, so the controller's command acts from the next tick on (a one-sample delay, as on board)."""
+
+    def __init__(self, rate_hz: float, seed: int = 0, settings: PlantSettings | None = None) -> None:
+        self.dt = 1.0 / rate_hz
+        self.plant = ClosedLoopPlant(settings, seed=seed)
+        self.torque = np.zeros(3)
+        self.restarted = False
+        # The estimator configuration for these sensors: their stated noise, and no zero-rate
+        # pseudo-measurement, which would take a slow steady slew for rest and the rate for gyro bias.
+        self.mekf_config = self.plant.settings.imu_specs().mekf_config(rate_hz)
+
+    def command_torque(self, torque: np.ndarray) -> None:
+        self.torque = np.asarray(torque, dtype=np.float64).reshape(3).copy()
+
+    def next_sample(self) -> ImuSample | None:
+        s = self.plant.step(self.dt, self.torque)
+        return ImuSample(s.gyr, s.acc, s.mag, s.truth)
+
+
+@dataclass(frozen=True)
+class AttitudeController:
+    """Quaternion-feedback PD law with rate feed-forward and torque saturation (see the module docstring).
+
+    ``kp`` N m/rad, ``kd`` N m s/rad, ``max_torque`` N m: a command longer than that is scaled down along its
+    own direction, so a saturated command still turns the body the right way."""
+
+    kp: float
+    kd: float
+    max_torque: float = MAX_CONTROL_TORQUE
+
+    def torque(self, q: np.ndarray, rate: np.ndarray, q_ref: np.ndarray | None,
+               rate_ref: np.ndarray | None = None) -> np.ndarray:
+        """Body torque for the estimated attitude ``q`` and body rate ``rate`` (rad/s) against the reference
+        attitude ``q_ref`` (None: rate damping only) and the reference body rate ``rate_ref``."""
+        rate_error = np.asarray(rate, dtype=np.float64) - (0.0 if rate_ref is None else rate_ref)
+        command = -self.kd * rate_error
+        if q_ref is not None:
+            delta = quat_multiply(quat_conjugate(q_ref), q)
+            # sgn(δq_w) takes the short way round (q and −q are the same attitude).
+            sign = 1.0 if delta[0] >= 0.0 else -1.0
+            command = command - self.kp * 2.0 * sign * delta[1:]
+        magnitude = float(np.linalg.norm(command))
+        if not math.isfinite(magnitude):
+            return np.zeros(3)
+        if magnitude > self.max_torque:
+            command = command * (self.max_torque / magnitude)
+        return np.asarray(command)
+
+
+def _slew_rate_vector(start: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
+    """Body rate (rad/s) turning ``start`` to ``target`` at ``rate``, about the axis of start* ⊗ target."""
+    delta = quat_multiply(quat_conjugate(start), target)
+    if delta[0] < 0.0:
+        delta = -delta
+    norm = float(np.linalg.norm(delta[1:]))
+    return np.zeros(3) if norm < 1e-12 else delta[1:] / norm * rate
+
+
 class InjectedImu:
     """Injected samples waiting for the ADCS tick; the oldest are dropped (counted) if the rig runs ahead."""
 
@@ -225,13 +316,22 @@ class AdcsApplication:
     """See the module docstring. ``source`` None: no sensor until samples are injected (or ever)."""
 
     def __init__(self, context: ServiceContext, rate_hz: int, source: SensorSource | None,
-                 precision: str = "double") -> None:
+                 precision: str = "double", actuator: Actuator | None = None,
+                 base_config: MekfConfig | None = None) -> None:
         self.ctx = context
         self.rate_hz = rate_hz
         self.dt = 1.0 / rate_hz
         self.source: SensorSource | None = source
+        self.actuator: Actuator | None = actuator
+        self.controller = self._controller()
+        self.torque = np.zeros(3)  # N m, the last command
+        self.hold_target: np.ndarray | None = None  # attitude held after a slew completed
+        self.slew_rate_vector = np.zeros(3)  # rad/s, body: the guidance's rate while it moves
+        self._rate_sum = np.zeros(3)  # bias-corrected rates since the last control tick
+        self._rate_count = 0
+        self._settled_s = 0.0  # how long the slew's completion conditions have held
         self.precision = precision
-        self.base_config = MekfConfig()
+        self.base_config = base_config if base_config is not None else MekfConfig()
         self.noise_updates = 0
         self._noise_values = self._noise_parameters()
         self.config = self._config()
@@ -289,6 +389,13 @@ class AdcsApplication:
             log.warning("HIL injection started: the ADCS now takes injected IMU samples")
             self.injected = InjectedImu()
             self.source = self.injected
+            self.actuator = None  # the rig's samples do not follow a torque
+            if self.base_config != MekfConfig():
+                # A filter tuned for the simulated spacecraft's sensors is not the one for the rig's: back
+                # to the flight default, with the noise parameters the rig may set on top.
+                self.base_config = MekfConfig()
+                self.config = self._config()
+                self.filter = Mekf(self.config, precision=self.precision)
             self._reset_filter()
         self.injected.push(sample)
 
@@ -312,7 +419,25 @@ class AdcsApplication:
             self.truth_error = _angle_between(q, np.asarray(sample.truth))
         rate = np.asarray(sample.gyr) - self.filter.bias
         self.body_rate = float(np.linalg.norm(rate))
+        self._rate_sum += rate
+        self._rate_count += 1
         self._check_health(q)
+        self._actuate(q, rate)
+
+    def _actuate(self, q: np.ndarray, rate: np.ndarray) -> None:
+        """The controller's torque for this tick, to the actuator; none until the estimate can be trusted."""
+        if self.state != "converged":
+            self.torque = np.zeros(3)
+        elif self.commanded is not None:
+            self.torque = self.controller.torque(q, rate, self.commanded, self.slew_rate_vector)
+        else:
+            self.torque = self.controller.torque(q, rate, self.hold_target)
+        if self.actuator is not None:
+            self.actuator.command_torque(self.torque)
+
+    def _controller(self) -> AttitudeController:
+        return AttitudeController(float(self.ctx.get_parameter(GAIN_KP)),
+                                  float(self.ctx.get_parameter(GAIN_KD)))
 
     def _check_dropout(self, now: float) -> None:
         if self.source is None or self.dropout_active:
@@ -355,6 +480,7 @@ class AdcsApplication:
             self.ctx.request_mode(Mode.SAFE, cause)
 
     def _reset_filter(self) -> None:
+        self.hold_target = None
         self.filter.reset()
         self.resets += 1
         if self.state != "diverged":
@@ -388,32 +514,47 @@ class AdcsApplication:
 
     # -- 10 Hz ---------------------------------------------------------------------------------------
     def control(self, now: float, dt: float) -> None:
-        """Follow the noise parameters; advance a slew's guidance by ``dt`` seconds."""
+        """Follow the noise parameters and the gains; advance a slew's guidance by ``dt`` seconds."""
         self._follow_noise_parameters()
+        self.controller = self._controller()
+        mean_rate = self._rate_sum / self._rate_count if self._rate_count else None
+        self._rate_sum = np.zeros(3)
+        self._rate_count = 0
         try:
-            self._guide(dt)
+            self._guide(dt, mean_rate)
         finally:
             # Every control tick, for ST[12]: its check of the attitude error is this slew's FDIR.
             self.ctx.set_telemetry("adcs_attitude_error", self.attitude_error)
 
-    def _guide(self, dt: float) -> None:
+    def _guide(self, dt: float, mean_rate: np.ndarray | None) -> None:
         if self.slew_target is None or self.commanded is None:
+            if self.hold_target is not None and self.ctx.mode is not Mode.NOMINAL:
+                self.hold_target = None  # pointing is a NOMINAL activity; SAFE only damps the rate
             return
         if self.ctx.mode is not Mode.NOMINAL:
             self._abort_slew("mode")
             return
         remaining = _angle_between(self.commanded, self.slew_target)
         step = self.slew_rate * dt
-        if remaining <= step:
-            self.commanded = self.slew_target
-            final = _angle_between(self.filter.quaternion, self.slew_target)
-            self.attitude_error = final
-            self.ctx.raise_event("slew_complete", {"final_error": final})
-            self.slew_target = None
-            self.commanded = None
+        if remaining > step:
+            self.commanded = _slerp(self.commanded, self.slew_target, step / remaining)
+            self.slew_rate_vector = _slew_rate_vector(self.commanded, self.slew_target, self.slew_rate)
+            self.attitude_error = _angle_between(self.filter.quaternion, self.commanded)
             return
-        self.commanded = _slerp(self.commanded, self.slew_target, step / remaining)
-        self.attitude_error = _angle_between(self.filter.quaternion, self.commanded)
+        # The guidance has arrived: the slew is complete when the body has, by the estimate.
+        self.commanded = self.slew_target
+        self.slew_rate_vector = np.zeros(3)
+        final = _angle_between(self.filter.quaternion, self.slew_target)
+        self.attitude_error = final
+        still = mean_rate is not None and float(np.linalg.norm(mean_rate)) < SLEW_COMPLETE_RATE
+        self._settled_s = self._settled_s + dt if final < SLEW_COMPLETE_ERROR and still else 0.0
+        if self._settled_s + 1e-9 < SLEW_SETTLE_S:
+            return
+        self.ctx.raise_event("slew_complete", {"final_error": final})
+        log.info("slew complete: estimate %.4f rad from the target", final)
+        self.hold_target = self.slew_target
+        self.slew_target = None
+        self.commanded = None
 
     def _abort_slew(self, cause: str) -> None:
         """Stop a running slew (event ``slew_aborted``); nothing when none runs. The attitude error goes back
@@ -424,6 +565,8 @@ class AdcsApplication:
         log.warning("slew aborted (%s), attitude error %.4f rad", cause, error)
         self.slew_target = None
         self.commanded = None
+        self.hold_target = None
+        self.slew_rate_vector = np.zeros(3)
         self.attitude_error = 0.0
         self.ctx.set_telemetry("adcs_attitude_error", 0.0)
         self.ctx.raise_event("slew_aborted", {"cause": cause, "attitude_error": min(error, 3.4e38)})
@@ -457,6 +600,7 @@ class AdcsApplication:
     def _reset_function(self, request: Request) -> None:
         scope = int(request.arguments["scope"])
         self._abort_slew("reset")
+        self.hold_target = None
         if scope == 1:  # node: a fresh filter, as after a reboot of the ADCS node
             self.filter = Mekf(self.config, precision=self.precision)
             self.resets += 1
@@ -483,4 +627,7 @@ class AdcsApplication:
         self.slew_target = target / norm
         self.slew_rate = rate
         self.commanded = self.filter.quaternion
+        self.slew_rate_vector = _slew_rate_vector(self.commanded, self.slew_target, rate)
+        self.hold_target = None
+        self._settled_s = 0.0
         log.info("slew to %s at %.4f rad/s", np.round(self.slew_target, 4).tolist(), rate)

@@ -10,7 +10,7 @@
     adcs_rate_hz = 100          # rate groups of the scheduler (integers, Hz)
     control_rate_hz = 10
     housekeeping_rate_hz = 1
-    sim_seed = 0                # seed of the simulated IMU (--sim)
+    sim_seed = 0                # seed of the simulated spacecraft (--sim)
 
     [sdls]
     key_file = "tc_key.hex"     # AES-256 key of TC VC0, 64 hex digits; SDLS is on when this is set

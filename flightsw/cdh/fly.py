@@ -33,7 +33,7 @@ from flightsw.ccsds.endpoints import (
     flight_security,
 )
 from flightsw.ccsds.farm import FarmState
-from flightsw.cdh.adcs import AdcsApplication, SimulatedImu
+from flightsw.cdh.adcs import AdcsApplication, SimulatedSpacecraft
 from flightsw.cdh.config import DEFAULT_STATE_DIR, FlightConfig, load_config
 from flightsw.cdh.executive import Executive
 from flightsw.cdh.modes import Mode
@@ -75,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  flightsw fly --link /dev/serial0                  a Raspberry Pi UART at 115200 baud\n"
         "  flightsw fly --link /dev/ttyUSB0 --baud 57600     a USB serial adapter at another rate\n"
-        "  flightsw fly --link socket://localhost:5000 --sim a TCP link, simulated IMU for the ADCS\n"
+        "  flightsw fly --link socket://localhost:5000 --sim a TCP link, simulated spacecraft\n"
         "  flightsw fly --link /tmp/pty-link --sim --state-dir /tmp/fsw   a pty pair from the test rig"
     )
     parser.add_argument("--link", required=True, metavar="PORT_OR_URL",
@@ -87,8 +87,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="flight configuration TOML: link profile overrides, state directory, rates, "
                              "SDLS key file (see flightsw/cdh/config.py)")
     parser.add_argument("--sim", action="store_true",
-                        help="simulation mode: the ADCS runs on a simulated IMU, and sensor injection on TC "
-                             "VC1 (HIL rigs) is accepted")
+                        help="simulation mode: the ADCS senses and actuates a simulated spacecraft (closed "
+                             "loop), and sensor injection on TC VC1 (HIL rigs) is accepted")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                         help=f"where flight parameters and on-board storage persist (default: the "
                              f"configuration's, else ./{DEFAULT_STATE_DIR})")
@@ -137,8 +137,11 @@ class FlightSoftware:
             if isinstance(service, FunctionManagement):
                 functions = service
         assert functions is not None
-        source = SimulatedImu(float(config.adcs_rate_hz), seed=config.sim_seed) if simulation else None
-        self.adcs = AdcsApplication(self.executive, config.adcs_rate_hz, source)
+        # Simulation mode: the closed-loop simulated spacecraft is both the sensor source and the actuator.
+        spacecraft = (SimulatedSpacecraft(float(config.adcs_rate_hz), seed=config.sim_seed)
+                      if simulation else None)
+        self.adcs = AdcsApplication(self.executive, config.adcs_rate_hz, spacecraft, actuator=spacecraft,
+                                    base_config=spacecraft.mekf_config if spacecraft is not None else None)
         self.adcs.install(self.executive, functions)
         self.platform = PlatformModel() if simulation else None
         if self.platform is not None:

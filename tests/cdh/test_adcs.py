@@ -8,13 +8,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flightsw.cdh.adcs import AdcsApplication, ImuSample, InjectedImu, SimulatedImu, injection_command
+from flightsw.adcs import MekfConfig
+from flightsw.cdh.adcs import (
+    MAX_CONTROL_TORQUE,
+    SLEW_COMPLETE_ERROR,
+    SLEW_COMPLETE_RATE,
+    AdcsApplication,
+    AttitudeController,
+    ImuSample,
+    InjectedImu,
+    SimulatedImu,
+    SimulatedSpacecraft,
+    injection_command,
+)
 from flightsw.cdh.modes import Mode
 from flightsw.cdh.service import FailureCode
 from flightsw.cdh.services.s08_functions import FunctionManagement
 from flightsw.cdh.services.s12_monitoring import OnboardMonitoring
 from flightsw.dictionary import Dictionary
 from flightsw.profile import DEFAULT_PROFILE
+from flightsw.sim.dynamics import quaternion_angle
 from flightsw.sim.imu import simulate_imu
 from flightsw.sim.scenarios import BenchSettings, bench_scenario
 from tests.cdh.harness import Harness, events, reports
@@ -95,8 +108,20 @@ def _turned(q: np.ndarray, angle: float) -> dict[str, float]:
     return {"q_w": w * c - z * s, "q_x": x * c + y * s, "q_y": y * c - x * s, "q_z": z * c + w * s}
 
 
+def make_closed_loop(dictionary: Dictionary, tmp_path: Path,
+                     seed: int = 5) -> tuple[Harness, AdcsApplication, SimulatedSpacecraft]:
+    """The ADCS actuating the closed-loop simulated spacecraft, as ``flightsw fly --sim`` wires it."""
+    spacecraft = SimulatedSpacecraft(100.0, seed=seed)
+    harness = Harness(dictionary, tmp_path / "state", simulation=True).boot()
+    functions = next(s for s in harness.services if isinstance(s, FunctionManagement))
+    adcs = AdcsApplication(harness.executive, 100, spacecraft, actuator=spacecraft,
+                           base_config=spacecraft.mekf_config)
+    adcs.install(harness.executive, functions)
+    return harness, adcs, spacecraft
+
+
 def test_slew(dictionary: Dictionary, tmp_path: Path) -> None:
-    harness, adcs = make(dictionary, tmp_path, SimulatedImu(100.0, seed=5, chunk_s=30.0))
+    harness, adcs, spacecraft = make_closed_loop(dictionary, tmp_path)
     until_converged(harness, adcs)
     target = _turned(adcs.filter.quaternion, 0.03)
     out = harness.send(harness.command("adcs_slew", {**target, "rate": 0.02}))
@@ -113,7 +138,88 @@ def test_slew(dictionary: Dictionary, tmp_path: Path) -> None:
     assert "slew_complete" not in event_names(harness)  # 0.03 rad at 0.02 rad/s takes 1.5 s
     assert adcs.attitude_error > 0.0
     fly_for(harness, adcs, 1.0)
-    assert "slew_complete" in event_names(harness)
+    # The guidance has arrived; the slew completes once the body has, and has stayed there.
+    assert "slew_complete" not in event_names(harness)
+    for _ in range(30):
+        fly_for(harness, adcs, 0.5)
+        if "slew_complete" in event_names(harness):
+            break
+    (complete,) = named_events(harness, "slew_complete")
+    goal = np.array([target[f"q_{axis}"] for axis in "wxyz"])
+    assert isinstance(complete["final_error"], float) and complete["final_error"] < SLEW_COMPLETE_ERROR
+    assert quaternion_angle(spacecraft.plant.q, goal) < math.radians(1.0)  # the truth followed
+    assert np.linalg.norm(spacecraft.plant.rate) < SLEW_COMPLETE_RATE
+    fly_for(harness, adcs, 10.0)  # and holds the target afterwards
+    assert quaternion_angle(spacecraft.plant.q, goal) < math.radians(1.0)
+
+
+def test_a_large_slew_converges_with_the_torque_saturated(dictionary: Dictionary, tmp_path: Path) -> None:
+    """0.8 rad at the highest rate the dictionary allows: the controller saturates while the body
+    accelerates and brakes, the commanded torque never exceeds its limit, and the slew still completes with
+    the true attitude at the target."""
+    harness, adcs, spacecraft = make_closed_loop(dictionary, tmp_path, seed=8)
+    until_converged(harness, adcs)
+    harness.send(harness.command("set_mode", {"mode": "nominal"}))
+    top = dictionary.flight_parameter_by_name["adcs_slew_rate_max"].maximum
+    assert isinstance(top, float)
+    set_parameters(harness, {"adcs_slew_rate_max": top, "mon_attitude_error_high": 1.0})
+    target = _turned(adcs.filter.quaternion, 0.8)
+    assert [r.subtype for r in reports(harness.send(harness.command("adcs_slew", {**target, "rate": top})))] \
+        == [1, 3, 7]
+    largest = 0.0
+    for frame in range(6000):  # at most 60 s: 8 s of guidance, then settling
+        harness.clock.advance(0.01)
+        adcs.step(harness.clock.now)
+        largest = max(largest, float(np.linalg.norm(adcs.torque)))
+        if frame % 10 == 9:
+            harness.executive.tick(harness.clock.now)
+            adcs.control(harness.clock.now, 0.1)
+            if adcs.slew_target is None:
+                break
+    harness.collect()
+    assert largest == pytest.approx(MAX_CONTROL_TORQUE, rel=1e-9)  # reached, never exceeded
+    assert named_events(harness, "slew_aborted") == [] and len(named_events(harness, "slew_complete")) == 1
+    goal = np.array([target[f"q_{axis}"] for axis in "wxyz"])
+    assert quaternion_angle(spacecraft.plant.q, goal) < math.radians(1.0)
+
+
+def test_before_a_slew_the_controller_damps_the_drift(dictionary: Dictionary, tmp_path: Path) -> None:
+    harness, adcs, spacecraft = make_closed_loop(dictionary, tmp_path)
+    drift = float(np.linalg.norm(spacecraft.plant.rate))
+    assert drift > 0.004
+    until_converged(harness, adcs)
+    fly_for(harness, adcs, 20.0)
+    assert np.linalg.norm(spacecraft.plant.rate) < 0.2 * drift
+    assert adcs.truth_error is not None and adcs.truth_error < math.radians(1.0)
+
+
+def test_the_controller_law_and_its_saturation() -> None:
+    controller = AttitudeController(kp=0.01, kd=0.05, max_torque=0.004)
+    identity = np.array([1.0, 0.0, 0.0, 0.0])
+    small = np.array([math.cos(0.005), 0.0, 0.0, math.sin(0.005)])  # 0.01 rad about +z
+    # Ahead of the reference about +z: a restoring torque about −z of kp × angle; q and −q alike.
+    for q in (small, -small):
+        torque = controller.torque(q, np.zeros(3), identity)
+        assert torque == pytest.approx([0.0, 0.0, -0.01 * 2 * math.sin(0.005)], abs=1e-12)
+    # Rate against its reference: −kd × (ω − ω_ref); no reference attitude damps the rate alone.
+    assert controller.torque(identity, np.array([0.02, 0.0, 0.0]), None) == pytest.approx([-0.001, 0.0, 0.0])
+    assert controller.torque(identity, np.array([0.0, 0.03, 0.0]), identity, np.array([0.0, 0.03, 0.0])) \
+        == pytest.approx([0.0, 0.0, 0.0])
+    # A large error saturates at max_torque, in the unsaturated command's direction.
+    far = np.array([math.cos(0.5), math.sin(0.5) * 0.6, 0.0, math.sin(0.5) * 0.8])
+    torque = controller.torque(far, np.array([0.1, 0.0, 0.0]), identity)
+    assert np.linalg.norm(torque) == pytest.approx(0.004)
+    unsaturated = AttitudeController(kp=0.01, kd=0.05, max_torque=1.0).torque(far, np.array([0.1, 0.0, 0.0]),
+                                                                                identity)
+    assert torque / np.linalg.norm(torque) == pytest.approx(unsaturated / np.linalg.norm(unsaturated))
+
+
+def test_hil_injection_disconnects_the_simulated_actuator(dictionary: Dictionary, tmp_path: Path) -> None:
+    harness, adcs, _ = make_closed_loop(dictionary, tmp_path)
+    until_converged(harness, adcs)
+    adcs.inject(ImuSample((0.0, 0.0, 0.0), (0.0, 0.0, 9.81), (0.0, 20.0, -40.0)))
+    assert adcs.actuator is None and adcs.source is adcs.injected
+    assert adcs.base_config == MekfConfig()  # the flight default for the rig's sensors
 
 
 def test_injected_samples_feed_the_estimator(dictionary: Dictionary, tmp_path: Path) -> None:

@@ -109,12 +109,13 @@ def test_bad_commands_get_the_right_failure_and_are_never_executed(fly: FlyProce
     assert PARAMETER_REPORT.decode(tm.source_data)["parameters"] == [{"parameter_id": mode, "value": 0.0}]
 
 
-REST_RATE = 0.01  # rad/s: the simulated body is at rest (it tumbles 12 s, then rests 4 s)
+REST_RATE = 0.01  # rad/s: the simulated spacecraft starts with a slow drift that the controller damps
+SLEW_TRUTH_TOLERANCE = math.radians(1.0)  # rad: true attitude to target after slew_complete
 
 
 def _attitude_at_rest(fly: FlyProcess, dictionary: Dictionary) -> list[float]:
     """The attitude of the next housekeeping report with the estimator converged and the body at rest. A slew
-    target is absolute, so one computed from a report taken while the body tumbles is a different, larger
+    target is absolute, so one computed from a report taken while the body drifts is a different, larger
     slew by the time it executes."""
     structure = dictionary.housekeeping_by_name["adcs_attitude"]
 
@@ -147,9 +148,40 @@ def test_mode_change_and_slew(fly: FlyProcess, dictionary: Dictionary) -> None:
     slew = _command(fly, dictionary, "adcs_slew", {**target, "rate": 0.02})
     fly.send(slew.encode())
     assert fly.wait_report(slew, (7, 8, 4, 2)).subtype == 7
-    slew_complete = dictionary.event_by_name["slew_complete"].id
-    fly.wait_for(lambda tm: tm.service == 5 and int.from_bytes(tm.source_data[:2], "big") == slew_complete,
-                 timeout=30)
+    event = dictionary.event_by_name["slew_complete"]
+    complete = fly.wait_for(lambda tm: tm.service == 5 and _structure_id(tm) == event.id, timeout=30)
+    final_error = event.decode(complete.source_data[2:])["final_error"]
+    assert isinstance(final_error, float) and final_error < SLEW_TRUTH_TOLERANCE / 2
+
+
+def test_after_slew_complete_the_truth_is_at_the_target(fly: FlyProcess, dictionary: Dictionary) -> None:
+    """The simulated spacecraft is actuated: after ``slew_complete`` its true attitude is at the target.
+    The ground sees the truth through the simulation-only ``sim_truth`` housekeeping (``adcs_truth_error``,
+    estimate to truth) next to the event's ``final_error`` (estimate to target): the true attitude is within
+    their sum of the target (the triangle inequality of rotation angles)."""
+    truth = dictionary.housekeeping_by_name["sim_truth"]
+    enable = _command(fly, dictionary, "hk_enable_periodic", {"structures": [{"structure_id": truth.id}]})
+    nominal = _command(fly, dictionary, "set_mode", {"mode": "nominal"})
+    for tc in (enable, nominal):
+        fly.send(tc.encode())
+        assert fly.wait_report(tc, (7, 8, 4, 2)).subtype == 7
+    w, x, y, z = _attitude_at_rest(fly, dictionary)
+    c, s = math.cos(0.05), math.sin(0.05)  # 0.1 rad about body x: q ⊗ [cos 0.05, sin 0.05, 0, 0]
+    target = {"q_w": w * c - x * s, "q_x": x * c + w * s, "q_y": y * c + z * s, "q_z": z * c - y * s}
+    slew = _command(fly, dictionary, "adcs_slew", {**target, "rate": 0.02})
+    fly.send(slew.encode())
+    assert fly.wait_report(slew, (7, 8, 4, 2)).subtype == 7
+    event = dictionary.event_by_name["slew_complete"]
+    complete = fly.wait_for(lambda tm: tm.service == 5 and _structure_id(tm) == event.id, timeout=40)
+    final_error = event.decode(complete.source_data[2:])["final_error"]
+    fly.received.clear()
+
+    def truth_report(tm: PusTm) -> bool:
+        return (tm.service, tm.subtype) == (3, 25) and _structure_id(tm) == truth.id
+
+    truth_error = truth.record.decode(fly.wait_for(truth_report).source_data[2:])["adcs_truth_error"]
+    assert isinstance(final_error, float) and isinstance(truth_error, float)
+    assert truth_error > 0.0 and final_error + truth_error < SLEW_TRUTH_TOLERANCE
 
 
 def test_kill_9_and_restart_keeps_parameters(fly: FlyProcess, dictionary: Dictionary) -> None:
