@@ -101,7 +101,11 @@ def test_impaired_downlink_is_detected_and_never_corrupts_telemetry(rig: Rig, te
         assert down["units_dropped"] > 0 and down["bits_flipped"] > 0
         detected = stats.get("crc_errors", 0) + stats.get("frames_rejected", 0) + stats.get("frame_gaps", 0)
         assert detected > 0, f"impairment went unnoticed: {stats}"
-        assert stats["decode_errors"] == 0, "a corrupted packet reached the decoder"
+        # A report the dictionary does not describe (the STM32 node's own status structure) is not corruption;
+        # any other decode failure (bad CRC, length, values) means a damaged packet got past the frame checks.
+        damaged = {reason: n for reason, n in stats["decode_errors_by_reason"].items()
+                   if not reason.endswith("_unknown_structure")}
+        assert not damaged, f"a corrupted packet reached the decoder: {damaged}"
         complete = [r for r in reports.values() if len(r) == 4]
         assert len(complete) >= 20, f"{len(complete)} attitude reports got through"
         norms = np.array([math.sqrt(sum(v * v for v in r.values())) for r in complete])

@@ -557,6 +557,7 @@ class Session:
                 sample = self._latest.get(name)
                 out[f"flight_{name.removeprefix('link_')}"] = None if sample is None else sample.value
             out["decode_errors"] = sum(self._decoder.errors.values())
+            out["decode_errors_by_reason"] = dict(self._decoder.errors)
             return out
 
     # -- internals ----------------------------------------------------------------------------------
