@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Debian packages for cross builds and emulation (see DEVELOPERS.md).
 SYSTEM_PACKAGES := gcc make python3-venv python3-dev gcc-arm-none-eabi libnewlib-arm-none-eabi \
-                   qemu-system-arm qemu-user gcc-aarch64-linux-gnu
+                   qemu-system-arm qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 C_SOURCES := $(wildcard csrc/attitude/*.c csrc/attitude/*.h)
 SECONDS ?= 60
