@@ -171,25 +171,41 @@ def _ours(
 # --- vqf ----------------------------------------------------------------------------------------------------
 
 
-def _vqf_batch(inp: Inputs) -> FloatArray:
-    import vqf
+def _vqf_batch_of(class_name: str) -> Callable[[Inputs], FloatArray]:
+    """The batch entry point of one of vqf's estimator classes (VQF, BasicVQF)."""
 
-    est = vqf.VQF(inp.dt)
-    return np.asarray(
-        est.updateBatch(_contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag))["quat9D"]
-    )
+    def batch(inp: Inputs) -> FloatArray:
+        import vqf
+
+        est = getattr(vqf, class_name)(inp.dt)
+        return np.asarray(
+            est.updateBatch(_contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag))["quat9D"]
+        )
+
+    batch.__name__ = f"{class_name}_batch"
+    return batch
 
 
-def _vqf_per_call(inp: Inputs) -> FloatArray:
-    import vqf
+def _vqf_per_call_of(class_name: str) -> Callable[[Inputs], FloatArray]:
+    """Per-sample updates of one of vqf's estimator classes (VQF, BasicVQF, PyVQF), reading each estimate."""
 
-    est = vqf.VQF(inp.dt)
-    out = np.empty((inp.gyr.shape[0], 4))
-    gyr, acc, mag = _contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag)
-    for k in range(out.shape[0]):
-        est.update(gyr[k], acc[k], mag[k])
-        out[k] = est.getQuat9D()
-    return out
+    def per_call(inp: Inputs) -> FloatArray:
+        import vqf
+
+        est = getattr(vqf, class_name)(inp.dt)
+        out = np.empty((inp.gyr.shape[0], 4))
+        gyr, acc, mag = _contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag)
+        for k in range(out.shape[0]):
+            est.update(gyr[k], acc[k], mag[k])
+            out[k] = est.getQuat9D()
+        return out
+
+    per_call.__name__ = f"{class_name}_per_call"
+    return per_call
+
+
+_vqf_batch, _vqf_per_call = _vqf_batch_of("VQF"), _vqf_per_call_of("VQF")
+_basic_vqf_batch, _basic_vqf_per_call = _vqf_batch_of("BasicVQF"), _vqf_per_call_of("BasicVQF")
 
 
 def _vqf_update_only(inp: Inputs) -> Callable[[], FloatArray]:
@@ -209,43 +225,11 @@ def _vqf_update_only(inp: Inputs) -> Callable[[], FloatArray]:
     return run
 
 
-def _basic_vqf_batch(inp: Inputs) -> FloatArray:
-    import vqf
-
-    est = vqf.BasicVQF(inp.dt)
-    return np.asarray(
-        est.updateBatch(_contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag))["quat9D"]
-    )
-
-
-def _basic_vqf_per_call(inp: Inputs) -> FloatArray:
-    import vqf
-
-    est = vqf.BasicVQF(inp.dt)
-    out = np.empty((inp.gyr.shape[0], 4))
-    gyr, acc, mag = _contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag)
-    for k in range(out.shape[0]):
-        est.update(gyr[k], acc[k], mag[k])
-        out[k] = est.getQuat9D()
-    return out
-
-
 def _offline_vqf(inp: Inputs) -> FloatArray:
     import vqf
 
     out = vqf.offlineVQF(_contiguous(inp.gyr), _contiguous(inp.acc), _contiguous(inp.mag), inp.dt)
     return np.asarray(out["quat9D"])
-
-
-def _py_vqf_per_call(inp: Inputs) -> FloatArray:
-    import vqf
-
-    est = vqf.PyVQF(inp.dt)
-    out = np.empty((inp.gyr.shape[0], 4))
-    for k in range(out.shape[0]):
-        est.update(inp.gyr[k], inp.acc[k], inp.mag[k])
-        out[k] = est.getQuat9D()
-    return out
 
 
 # --- imufusion ----------------------------------------------------------------------------------------------
@@ -355,7 +339,7 @@ def estimators() -> tuple[list[Estimator], str | None]:
         Estimator(REFERENCE, _vqf_batch, _vqf_per_call, update_only=_vqf_update_only),
         Estimator("vqf.BasicVQF", _basic_vqf_batch, _basic_vqf_per_call),
         Estimator("vqf.offlineVQF (non-causal)", _offline_vqf, None, causal=False),
-        Estimator("vqf.PyVQF", None, _py_vqf_per_call, slow=True),
+        Estimator("vqf.PyVQF", None, _vqf_per_call_of("PyVQF"), slow=True),
         Estimator("imufusion.Ahrs", None, _imufusion_per_call),
         Estimator("ahrs Madgwick", _madgwick_batch, _madgwick_per_call, slow=True),
         Estimator("ahrs Mahony", _mahony_batch, _mahony_per_call, slow=True),
