@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+from typing import Any
 
 from flightsw.ccsds.pus import PusTc, PusTm
 from flightsw.cdh.executive import Executive
@@ -13,6 +15,16 @@ from flightsw.dictionary import Dictionary
 from flightsw.profile import DEFAULT_PROFILE
 
 TAI_START = 2_100_000_000.0  # an on-board time in 2024, TAI seconds since 1958
+
+_command_sequence = itertools.count(1)
+
+
+def command_packet(dictionary: Dictionary, name: str, values: dict[str, Any] | None = None,
+                   ack: int = 0b1111) -> bytes:
+    """The encoded TC of the dictionary's command ``name`` (sequence counts wrap at 14 bits)."""
+    command = dictionary.command_by_name[name]
+    return PusTc(command.apid, next(_command_sequence) % 16384, ack, command.service, command.subtype,
+                 app_data=command.encode(values or {})).encode()
 
 
 class Harness:

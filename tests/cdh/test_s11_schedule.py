@@ -17,12 +17,12 @@ from flightsw.cdh.services.s01_verification import decode_report
 from flightsw.cdh.services.s11_schedule import SUMMARY_RECORD, TimeBasedSchedule
 from flightsw.dictionary import load_dictionary
 from flightsw.profile import DEFAULT_PROFILE
+from tests.cdh.harness import command_packet
 
 DICTIONARY = load_dictionary()
 T0 = 2_000_000_000.0  # on-board TAI seconds at start
 TICK = 0.1
 ALL_REPORTS = 0b1111
-_sequence = iter(range(1, 16384))
 
 
 class Flight:
@@ -51,9 +51,7 @@ class Flight:
 
 
 def tc(name: str, values: dict[str, Any] | None = None, ack: int = ALL_REPORTS) -> bytes:
-    command = DICTIONARY.command_by_name[name]
-    return PusTc(command.apid, next(_sequence), ack, command.service, command.subtype,
-                 app_data=command.encode(values or {})).encode()
+    return command_packet(DICTIONARY, name, values, ack)
 
 
 def request_id(packet: bytes) -> tuple[int, int]:

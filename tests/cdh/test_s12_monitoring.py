@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flightsw.ccsds.pus import PusTc, PusTm
+from flightsw.ccsds.pus import PusTm
 from flightsw.cdh.executive import Executive
 from flightsw.cdh.scheduler import SimulatedClock
 from flightsw.cdh.service import FailureCode
@@ -17,13 +17,13 @@ from flightsw.cdh.services.s01_verification import decode_report
 from flightsw.cdh.services.s12_monitoring import TRANSITION_RECORD, CheckingStatus, OnboardMonitoring
 from flightsw.dictionary import load_dictionary
 from flightsw.profile import DEFAULT_PROFILE
+from tests.cdh.harness import command_packet
 
 DICTIONARY = load_dictionary()
 VOLTAGE = DICTIONARY.parameter_by_name["platform_battery_voltage"]  # limits 6.4 / 6.8 / 8.3 / 8.45 V
 TEMPERATURE = DICTIONARY.parameter_by_name["platform_obc_temperature"]
 EVENT = DICTIONARY.event_by_name["monitoring_out_of_limits"]
 TICK = 0.1
-_sequence = iter(range(1, 16384))
 
 
 class Flight:
@@ -57,9 +57,7 @@ class Flight:
 
 
 def tc(name: str, values: dict[str, Any] | None = None) -> bytes:
-    command = DICTIONARY.command_by_name[name]
-    return PusTc(command.apid, next(_sequence), 0b1111, command.service, command.subtype,
-                 app_data=command.encode(values or {})).encode()
+    return command_packet(DICTIONARY, name, values)
 
 
 def events(packets: list[PusTm]) -> list[dict[str, Any]]:

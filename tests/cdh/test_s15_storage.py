@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flightsw.ccsds.pus import PusTc, PusTm
+from flightsw.ccsds.pus import PusTm
 from flightsw.ccsds.timecode import Cuc
 from flightsw.cdh.executive import Executive
 from flightsw.cdh.scheduler import SimulatedClock
@@ -24,13 +24,13 @@ from flightsw.cdh.services.s15_storage import (
 from flightsw.cdh.storage import DATABASE_NAME, FullPolicy, SqliteTmSpool, StoreConfig
 from flightsw.dictionary import load_dictionary
 from flightsw.profile import DEFAULT_PROFILE
+from tests.cdh.harness import command_packet
 
 DICTIONARY = load_dictionary()
 STORES = {value.name: value.value for value in DICTIONARY.enumeration_by_name["packet_store"].values}
 T0 = 2_000_000_000.0
 TICK = 0.1
 REALTIME, PLAYBACK = DEFAULT_PROFILE.tm.vc_realtime, DEFAULT_PROFILE.tm.vc_playback
-_sequence = iter(range(1, 16384))
 
 
 class Flight:
@@ -77,9 +77,7 @@ class Flight:
 
 
 def tc(name: str, values: dict[str, Any] | None = None) -> bytes:
-    command = DICTIONARY.command_by_name[name]
-    return PusTc(command.apid, next(_sequence), 0b1111, command.service, command.subtype,
-                 app_data=command.encode(values or {})).encode()
+    return command_packet(DICTIONARY, name, values)
 
 
 def dump(start: float, end: float, store: str = "housekeeping") -> bytes:

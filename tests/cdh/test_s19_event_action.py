@@ -19,13 +19,13 @@ from flightsw.cdh.services.s12_monitoring import OnboardMonitoring
 from flightsw.cdh.services.s19_event_action import EventAction
 from flightsw.dictionary import load_dictionary
 from flightsw.profile import DEFAULT_PROFILE
+from tests.cdh.harness import command_packet
 
 DICTIONARY = load_dictionary()
 OUT_OF_LIMITS = DICTIONARY.event_by_name["monitoring_out_of_limits"]
 CONVERGED = DICTIONARY.event_by_name["estimator_converged"]
 MODE_CHANGED = DICTIONARY.event_by_name["mode_changed"]
 TICK = 0.1
-_sequence = iter(range(1, 16384))
 
 
 class Flight:
@@ -61,9 +61,7 @@ class Flight:
 
 
 def tc(name: str, values: dict[str, Any] | None = None) -> bytes:
-    command = DICTIONARY.command_by_name[name]
-    return PusTc(command.apid, next(_sequence), 0b1111, command.service, command.subtype,
-                 app_data=command.encode(values or {})).encode()
+    return command_packet(DICTIONARY, name, values)
 
 
 def verification(packets: list[PusTm], packet: bytes) -> list[tuple[int, Any]]:
